@@ -1,0 +1,150 @@
+package dev.jbert.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import dev.jbert.JbertException;
+import dev.jbert.data.HostBatch;
+import dev.jbert.model.BertModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Data parallelism done by hand, because DJL's is wrong as shipped (its Adam advances t once per replica): one replica
+ * of the model per device, each runs forward and backward on its slice of the batch, the gradients are summed onto the
+ * master copy (device 0), the optimiser updates the master once, and the new weights are copied to the other
+ * replicas. With one device the master is the only replica and nothing is copied.
+ *
+ * <p>Each slice's loss is divided by the whole batch's totals, so the summed gradient is the gradient of the whole
+ * batch's loss, as with PyTorch's DataParallel. The same scheme runs with several replicas on one CPU, which is how
+ * the tests check it.
+ */
+public final class DataParallel implements AutoCloseable {
+  private final List<BertModel> replicas = new ArrayList<>();
+  private final List<NDManager> replicaManagers = new ArrayList<>();
+  private final NDManager root;
+  private final boolean mlmAllSlots;
+
+  public DataParallel(BertModel master, List<Device> devices, NDManager root, boolean mlmAllSlots) {
+    if (devices.isEmpty()) {
+      throw new JbertException("no device to train on: pass --devices cpu, gpu, gpu:0,1 or all");
+    }
+    this.root = root;
+    this.mlmAllSlots = mlmAllSlots;
+    replicas.add(master);
+    for (Device d : devices.subList(1, devices.size())) {
+      NDManager m = root.newSubManager(d);
+      replicaManagers.add(m);
+      replicas.add(master.replicate(m));
+    }
+  }
+
+  public BertModel master() {
+    return replicas.get(0);
+  }
+
+  public int size() {
+    return replicas.size();
+  }
+
+  /**
+   * Forward, loss and backward of one batch on every replica; afterwards the master's gradients hold the gradient of
+   * the whole batch's loss. Throws before any backward pass when the loss is not finite.
+   */
+  public StepLosses forwardBackward(HostBatch batch, int step) {
+    List<HostBatch> parts = BatchParts.split(batch, replicas.size());
+    double weightTotal = BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS;
+    float pairs = batch.size();
+    List<NDManager> stepManagers = new ArrayList<>();
+    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      List<NDArray> losses = new ArrayList<>();
+      double mlm = 0;
+      double nsp = 0;
+      for (int i = 0; i < parts.size(); i++) {
+        BertModel replica = replicas.get(i);
+        NDManager m = replicaManager(i).newSubManager();
+        stepManagers.add(m);
+        HeadOutputs out = HeadOutputs.run(replica, parts.get(i), m, mlmAllSlots, true);
+        NDArray mlmPart = PretrainingLoss.crossEntropySum(out.mlmLogits(), out.mlmLabels(), out.mlmWeightsOrNull())
+            .div((float) weightTotal);
+        NDArray nspPart = PretrainingLoss.crossEntropySum(out.nspLogits(), out.nspLabels(), null).div(pairs);
+        mlm += mlmPart.getFloat();
+        nsp += nspPart.getFloat();
+        losses.add(mlmPart.add(nspPart));
+      }
+      StepLosses result = new StepLosses(mlm, nsp);
+      if (!result.finite()) {
+        throw new NonFiniteLossException(step, result);
+      }
+      for (NDArray loss : losses) {
+        collector.backward(loss);
+      }
+      sumGradientsIntoMaster();
+      return result;
+    } finally {
+      stepManagers.forEach(NDManager::close);
+    }
+  }
+
+  /** Copies the master's weights to every other replica, after the optimiser step. */
+  public void broadcastWeights() {
+    if (replicas.size() == 1) {
+      return;
+    }
+    Map<String, NDArray> master = master().parameters();
+    for (int i = 1; i < replicas.size(); i++) {
+      try (NDManager scratch = replicaManagers.get(i - 1).newSubManager()) {
+        for (Map.Entry<String, NDArray> e : replicas.get(i).parameters().entrySet()) {
+          NDArray copy = master.get(e.getKey()).toDevice(e.getValue().getDevice(), true);
+          copy.attach(scratch);
+          e.getValue().muli(0).addi(copy);
+        }
+      }
+    }
+  }
+
+  private void sumGradientsIntoMaster() {
+    if (replicas.size() == 1) {
+      return;
+    }
+    Map<String, NDArray> master = master().parameters();
+    for (int i = 1; i < replicas.size(); i++) {
+      try (NDManager scratch = replicaManagers.get(i - 1).newSubManager()) {
+        for (Map.Entry<String, NDArray> e : replicas.get(i).parameters().entrySet()) {
+          NDArray target = master.get(e.getKey());
+          NDArray g = e.getValue().getGradient();
+          g.attach(scratch);
+          NDArray moved = g.toDevice(target.getDevice(), true);
+          moved.attach(scratch);
+          NDArray masterGrad = target.getGradient();
+          masterGrad.attach(scratch);
+          masterGrad.addi(moved);
+          g.subi(g); // libtorch accumulates: the replica starts the next step from zero
+        }
+      }
+    }
+  }
+
+  private NDManager replicaManager(int i) {
+    return i == 0 ? root : replicaManagers.get(i - 1);
+  }
+
+  @Override
+  public void close() {
+    for (int i = 1; i < replicas.size(); i++) {
+      replicas.get(i).close();
+    }
+    replicaManagers.forEach(NDManager::close);
+  }
+
+  /** The loss of a step was NaN or infinite; the weights are still those of the step before. */
+  public static final class NonFiniteLossException extends JbertException {
+    public NonFiniteLossException(int step, StepLosses losses) {
+      super(String.format("the loss is not finite at step %d (mlm %s, nsp %s): lower --lr and start again;"
+          + " the run folder keeps the last good checkpoint", step, losses.mlm(), losses.nsp()));
+    }
+  }
+}

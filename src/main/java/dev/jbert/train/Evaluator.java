@@ -1,0 +1,48 @@
+package dev.jbert.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.jbert.data.BatchIterator;
+import dev.jbert.data.HostBatch;
+import dev.jbert.data.PretrainingExample;
+import dev.jbert.model.BertModel;
+import dev.jbert.model.GradMode;
+import java.util.List;
+
+/** MLM and NSP metrics of a model over held-out examples, in inference mode (no dropout, no graph). */
+public final class Evaluator {
+  /**
+   * The seed of the held-out examples' pairs and masks: fixed, so that runs with different training seeds are compared
+   * on the same validation examples.
+   */
+  public static final long VALIDATION_SEED = 0;
+
+  private Evaluator() {}
+
+  public static EvalResult evaluate(BertModel model, List<PretrainingExample> examples, int batchSize, NDManager parent) {
+    GradMode.off();
+    double mlmSum = 0;
+    double mlmCorrect = 0;
+    double slots = 0;
+    double nspSum = 0;
+    double nspCorrect = 0;
+    for (HostBatch batch : BatchIterator.inOrder(examples, batchSize)) {
+      try (NDManager m = parent.newSubManager()) {
+        HeadOutputs out = HeadOutputs.run(model, batch, m, false, false);
+        mlmSum += PretrainingLoss.crossEntropySum(out.mlmLogits(), out.mlmLabels(), null).getFloat();
+        mlmCorrect += correct(out.mlmLogits(), out.mlmLabels());
+        slots += out.mlmLabels().size();
+        nspSum += PretrainingLoss.crossEntropySum(out.nspLogits(), out.nspLabels(), null).getFloat();
+        nspCorrect += correct(out.nspLogits(), out.nspLabels());
+      }
+    }
+    int n = examples.size();
+    double mlmLoss = mlmSum / (slots + PretrainingLoss.WEIGHT_EPS);
+    return new EvalResult(mlmLoss, mlmCorrect / slots, Math.exp(mlmLoss), nspSum / n, nspCorrect / n, n);
+  }
+
+  private static double correct(NDArray logits, NDArray labels) {
+    return logits.argMax(1).eq(labels).toType(DataType.FLOAT32, false).sum().getFloat();
+  }
+}

@@ -1,0 +1,85 @@
+package dev.jbert.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jbert.Json;
+import dev.jbert.TestData;
+import dev.jbert.data.Vocab;
+import dev.jbert.model.SafeTensors;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A short pretraining run on the shared WikiText-2 zip, through the command line, checking every file it writes. */
+class PretrainCommandTest {
+
+  @Test
+  void aShortRunOnWikiText2WritesACompleteRunFolder(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("run");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = JbertCli.execute(new String[] {"pretrain", "--data", TestData.sharedZip().toString(), "--steps", "2",
+        "--batch-size", "32", "--devices", "cpu", "--out", run.toString()}, new PrintWriter(out), new PrintWriter(err));
+    assertThat(code).as(err.toString()).isZero();
+    assertThat(out.toString()).containsPattern("MLM loss \\d+\\.\\d{3}, NSP loss \\d+\\.\\d{3}")
+        .containsPattern("[\\d.]+ sentence pairs/sec on \\[cpu\\(\\)\\]");
+
+    JsonNode config = Json.mapper().readTree(run.resolve("config.json").toFile());
+    assertThat(config.at("/model/vocab_size").asInt()).isEqualTo(20256);
+    assertThat(config.at("/model/hidden").asInt()).isEqualTo(128);
+    assertThat(config.at("/data/max_len").asInt()).isEqualTo(64);
+    assertThat(config.at("/train/batch_size").asInt()).isEqualTo(32);
+    assertThat(config.at("/train/lr").asDouble()).isCloseTo(3e-3, org.assertj.core.api.Assertions.within(1e-9));
+    assertThat(config.at("/data_sha256").asText()).hasSize(64);
+    assertThat(config.at("/jbert_version").asText()).isNotBlank();
+
+    assertThat(Vocab.load(run.resolve("vocab.txt")).size()).isEqualTo(20256);
+    assertThat(SafeTensors.readMetadata(run.resolve("checkpoint.safetensors"))).containsEntry("step", "2");
+    assertThat(Files.readAllLines(run.resolve("metrics.csv")))
+        .hasSize(3).first().isEqualTo("step,mlm_loss,nsp_loss,lr,pairs_per_s,elapsed_s");
+    byte[] png = Files.readAllBytes(run.resolve("loss.png"));
+    assertThat(new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");
+    assertThat(Files.readString(run.resolve("loss.svg"))).contains("<svg");
+
+    JsonNode summary = Json.mapper().readTree(run.resolve("summary.json").toFile());
+    List<String> keys = new ArrayList<>();
+    summary.fieldNames().forEachRemaining(keys::add);
+    assertThat(keys).containsExactlyInAnyOrder("mlm_loss", "nsp_loss", "pairs_per_s", "steps", "seconds", "devices",
+        "params", "val_mlm_loss", "val_mlm_accuracy", "val_perplexity", "val_nsp_accuracy");
+    assertThat(summary.get("params").asLong()).isEqualTo(5_632_546L);
+    assertThat(summary.get("steps").asInt()).isEqualTo(2);
+    // an untrained model is close to uniform over 20256 tokens: ln(20256) = 9.9
+    assertThat(summary.get("val_mlm_loss").asDouble()).isBetween(5.0, 20.0);
+    assertThat(summary.get("val_nsp_accuracy").asDouble()).isBetween(0.3, 0.7);
+
+    try (var files = Files.list(run)) {
+      assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("config.json", "vocab.txt",
+          "model.safetensors", "metrics.csv", "loss.png", "loss.svg", "checkpoint.safetensors", "summary.json");
+    }
+  }
+
+  @Test
+  void startingANewRunInAnOccupiedFolderIsRefused(@TempDir Path run) throws Exception {
+    Files.writeString(run.resolve("config.json"), "{}");
+    StringWriter err = new StringWriter();
+    int code = JbertCli.execute(new String[] {"pretrain", "--data", TestData.sharedZip().toString(), "--out",
+        run.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(err));
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString().strip()).startsWith("error: the folder").contains("already holds a run").doesNotContain("\n");
+  }
+
+  @Test
+  void badTrainingFlagsGetOneLineErrors() {
+    StringWriter err = new StringWriter();
+    int code = JbertCli.execute(new String[] {"pretrain", "--data", TestData.sharedZip().toString(), "--heads", "3",
+        "--out", "/nonexistent-never-written"}, new PrintWriter(new StringWriter()), new PrintWriter(err));
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString().strip()).startsWith("error: ").doesNotContain("\n").doesNotContain("Exception");
+  }
+}

@@ -1,0 +1,146 @@
+package dev.jbert.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.jbert.data.BatchIterator;
+import dev.jbert.data.DataConfig;
+import dev.jbert.data.HostBatch;
+import dev.jbert.data.PretrainingDataset;
+import dev.jbert.model.BertConfig;
+import dev.jbert.model.BertModel;
+import dev.jbert.model.GradMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The pieces of one training step on a tiny model: loss paths, data parallelism, overfitting, memory. */
+class TrainingTest {
+  private static final PretrainingDataset DATA =
+      PretrainingDataset.build(TinyCorpus.lines(7, 300), new DataConfig(24, 5, 3));
+
+  private static BertConfig tiny(float dropout) {
+    return new BertConfig(DATA.vocab().size(), 16, 32, 2, 2, dropout, 64);
+  }
+
+  private static List<HostBatch> batches(int count, int size) {
+    BatchIterator it = new BatchIterator(DATA.examples(), size, 11, 0);
+    List<HostBatch> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      out.add(it.next());
+    }
+    return out;
+  }
+
+  @Test
+  void realSlotLossEqualsTheAllSlotsLossOfD2l() {
+    GradMode.off();
+    HostBatch batch = batches(1, 16).get(0);
+    try (NDManager root = NDManager.newBaseManager();
+        BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
+        NDManager m = root.newSubManager()) {
+      double weight = BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS;
+      HeadOutputs all = HeadOutputs.run(model, batch, m, true, false);
+      HeadOutputs real = HeadOutputs.run(model, batch, m, false, false);
+      double allLoss = PretrainingLoss.crossEntropySum(all.mlmLogits(), all.mlmLabels(), all.mlmWeightsOrNull())
+          .getFloat() / weight;
+      double realLoss = PretrainingLoss.crossEntropySum(real.mlmLogits(), real.mlmLabels(), null).getFloat() / weight;
+      assertThat(real.mlmLogits().getShape().get(0)).isEqualTo((long) BatchParts.weightSum(batch));
+      assertThat(all.mlmLogits().getShape().get(0)).isEqualTo(16L * DATA.config().maxPreds());
+      assertThat(realLoss).isCloseTo(allLoss, within(1e-5));
+      assertThat(allLoss).isGreaterThan(1.0);
+    }
+  }
+
+  @Test
+  void twoReplicasTakeTheSameStepAsOneDevice() {
+    GradMode.off();
+    HostBatch batch = batches(1, 15).get(0); // odd, so the parts differ in size
+    Map<String, float[]> single = oneStep(List.of(Device.cpu()), batch);
+    Map<String, float[]> split = oneStep(List.of(Device.cpu(), Device.cpu()), batch);
+    assertThat(split.keySet()).containsExactlyElementsOf(single.keySet());
+    for (String name : single.keySet()) {
+      float[] a = single.get(name);
+      float[] b = split.get(name);
+      for (int i = 0; i < a.length; i++) {
+        assertThat(b[i]).as(name + "[" + i + "]").isCloseTo(a[i], within(2e-5f));
+      }
+    }
+  }
+
+  private static Map<String, float[]> oneStep(List<Device> devices, HostBatch batch) {
+    try (NDManager root = NDManager.newBaseManager();
+        BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
+        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters(), root);
+        DataParallel dp = new DataParallel(model, devices, root, false)) {
+      dp.forwardBackward(batch, 1);
+      adam.step(model.parameters(), 1e-2f);
+      dp.broadcastWeights();
+      Map<String, float[]> weights = new java.util.LinkedHashMap<>();
+      model.parameters().forEach((k, v) -> weights.put(k, v.toFloatArray()));
+      return weights;
+    }
+  }
+
+  @Test
+  void aSmallModelOverfitsFourFixedBatches() {
+    GradMode.off();
+    List<HostBatch> fixed = batches(4, 8);
+    try (NDManager root = NDManager.newBaseManager();
+        BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 1);
+        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters(), root);
+        DataParallel dp = new DataParallel(model, List.of(Device.cpu()), root, false)) {
+      double first = 0;
+      double last = 0;
+      for (int step = 0; step < 100; step++) {
+        StepLosses l = dp.forwardBackward(fixed.get(step % 4), step + 1);
+        adam.step(model.parameters(), 1e-2f);
+        if (step < 4) {
+          first += l.total() / 4;
+        }
+        if (step >= 96) {
+          last += l.total() / 4;
+        }
+      }
+      assertThat(last).as("mean loss over the last round vs the first").isLessThan(first / 2);
+    }
+  }
+
+  @Test
+  void aLongTinyRunHoldsNoMoreArraysAndNoMoreMemory() throws Exception {
+    GradMode.off();
+    List<HostBatch> fixed = batches(4, 8);
+    try (NDManager root = NDManager.newBaseManager();
+        BertModel model = BertModel.create(tiny(0.1f), root, DataType.FLOAT32, 1);
+        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters(), root);
+        DataParallel dp = new DataParallel(model, List.of(Device.cpu()), root, false)) {
+      int arraysAfterFirst = 0;
+      long rssAfterWarmup = 0;
+      long heapAfterWarmup = 0;
+      for (int step = 0; step < 300; step++) {
+        Engine.getInstance().setRandomSeed(step);
+        dp.forwardBackward(fixed.get(step % 4), step + 1);
+        adam.step(model.parameters(), 3e-3f);
+        if (step == 0) {
+          arraysAfterFirst = root.getManagedArrays().size();
+        }
+        if (step == 99) {
+          rssAfterWarmup = MemoryProbe.rssBytes();
+          heapAfterWarmup = MemoryProbe.usedHeapAfterGc();
+        }
+      }
+      assertThat(root.getManagedArrays()).hasSize(arraysAfterFirst);
+      long rssGrowth = MemoryProbe.rssBytes() - rssAfterWarmup;
+      long heapGrowth = MemoryProbe.usedHeapAfterGc() - heapAfterWarmup;
+      // the array count above is the exact check; these catch native or heap growth outside DJL's managers
+      assertThat(rssGrowth).as("RSS growth over steps 100-300").isLessThan(24L << 20);
+      assertThat(heapGrowth).as("heap growth over steps 100-300").isLessThan(8L << 20);
+    }
+  }
+}
