@@ -1,0 +1,144 @@
+package dev.jbert.model;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.jbert.JbertException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The architecture of d2l's BERT (spec section 7): vocabulary size, hidden size H, FFN size F, attention heads, encoder
+ * blocks, dropout and the length of the positional-embedding table.
+ */
+public record BertConfig(
+    int vocabSize, int hidden, int ffnHidden, int heads, int layers, float dropout, int maxPositions) {
+
+  /** The keys of {@link #toJson()}, sorted. */
+  static final List<String> JSON_KEYS =
+      List.of("dropout", "ffn_hidden", "heads", "hidden", "layers", "max_positions", "vocab_size");
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+  public BertConfig {
+    positive("vocab_size", vocabSize);
+    positive("hidden", hidden);
+    positive("ffn_hidden", ffnHidden);
+    positive("heads", heads);
+    positive("layers", layers);
+    positive("max_positions", maxPositions);
+    if (hidden % heads != 0) {
+      throw new JbertException(
+          "model config: hidden (" + hidden + ") is not divisible by heads (" + heads
+              + "); choose hidden = heads x head size");
+    }
+    if (!(dropout >= 0f && dropout < 1f)) {
+      throw new JbertException("model config: dropout " + dropout + " is outside [0, 1); use e.g. 0.1");
+    }
+  }
+
+  private static void positive(String name, int value) {
+    if (value <= 0) {
+      throw new JbertException("model config: " + name + " must be positive, got " + value);
+    }
+  }
+
+  /** d2l's configuration: H 128, F 256, 2 heads, 2 blocks, dropout 0.2, 1000 positions. */
+  public static BertConfig d2l(int vocabSize) {
+    return new BertConfig(vocabSize, 128, 256, 2, 2, 0.2f, 1000);
+  }
+
+  /** BERT-base sizes (768, 3072, 12 heads, 12 blocks, dropout 0.1) with d2l's 1000-position table. */
+  public static BertConfig base(int vocabSize) {
+    return new BertConfig(vocabSize, 768, 3072, 12, 12, 0.1f, 1000);
+  }
+
+  /** BERT-large sizes (1024, 4096, 16 heads, 24 blocks, dropout 0.1) with d2l's 1000-position table. */
+  public static BertConfig large(int vocabSize) {
+    return new BertConfig(vocabSize, 1024, 4096, 16, 24, 0.1f, 1000);
+  }
+
+  /** The preset called {@code name}: "d2l", "base" or "large". */
+  public static BertConfig preset(String name, int vocabSize) {
+    return switch (name) {
+      case "d2l" -> d2l(vocabSize);
+      case "base" -> base(vocabSize);
+      case "large" -> large(vocabSize);
+      default -> throw new JbertException(
+          "unknown model preset '" + name + "'; use one of d2l, base, large");
+    };
+  }
+
+  /** Size of one attention head, H / heads. */
+  public int headSize() {
+    return hidden / heads;
+  }
+
+  /** This config as a JSON object with sorted snake_case keys. */
+  public String toJson() {
+    Map<String, Object> map = new TreeMap<>();
+    map.put("vocab_size", vocabSize);
+    map.put("hidden", hidden);
+    map.put("ffn_hidden", ffnHidden);
+    map.put("heads", heads);
+    map.put("layers", layers);
+    map.put("dropout", dropout);
+    map.put("max_positions", maxPositions);
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(map) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Parses {@link #toJson()} output; every key is required and unknown keys are rejected. */
+  public static BertConfig fromJson(String json) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new JbertException(
+          "model config: not valid JSON (" + e.getOriginalMessage() + "); rewrite it or save the model again");
+    }
+    if (root == null || !root.isObject()) {
+      throw new JbertException("model config: expected a JSON object with keys " + JSON_KEYS);
+    }
+    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!JSON_KEYS.contains(key)) {
+        throw new JbertException("model config: unknown key '" + key + "'; allowed keys are " + JSON_KEYS);
+      }
+    }
+    return new BertConfig(
+        intField(root, "vocab_size"),
+        intField(root, "hidden"),
+        intField(root, "ffn_hidden"),
+        intField(root, "heads"),
+        intField(root, "layers"),
+        (float) numberField(root, "dropout").doubleValue(),
+        intField(root, "max_positions"));
+  }
+
+  private static JsonNode numberField(JsonNode root, String key) {
+    JsonNode node = root.get(key);
+    if (node == null) {
+      throw new JbertException("model config: missing key '" + key + "'; required keys are " + JSON_KEYS);
+    }
+    if (!node.isNumber()) {
+      throw new JbertException("model config: '" + key + "' must be a number, got " + node);
+    }
+    return node;
+  }
+
+  private static int intField(JsonNode root, String key) {
+    JsonNode node = numberField(root, key);
+    if (!node.canConvertToInt() || !node.isIntegralNumber()) {
+      throw new JbertException("model config: '" + key + "' must be an integer, got " + node);
+    }
+    return node.intValue();
+  }
+}

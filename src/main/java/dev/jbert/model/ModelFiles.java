@@ -1,0 +1,66 @@
+package dev.jbert.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.jbert.JbertException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+
+/**
+ * A saved model is a folder with {@code config.json} ({@link BertConfig#toJson()}) and {@code model.safetensors} (the
+ * PyTorch state_dict names of d2l's BERTModel, loadable with {@code load_state_dict}).
+ */
+public final class ModelFiles {
+  public static final String CONFIG = "config.json";
+  public static final String WEIGHTS = "model.safetensors";
+
+  private ModelFiles() {}
+
+  /** Writes {@code dir/config.json} and {@code dir/model.safetensors}, each through a temp file and a rename. */
+  public static void save(BertModel model, Path dir) {
+    try {
+      Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, CONFIG, ".tmp");
+      try {
+        Files.writeString(tmp, model.config().toJson(), StandardCharsets.UTF_8);
+        Files.move(tmp, dir.resolve(CONFIG), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new JbertException("cannot write " + dir.resolve(CONFIG) + ": " + e.getMessage(), e);
+    }
+    SafeTensors.write(dir.resolve(WEIGHTS), model.parameters(), Map.of("format", "pt"));
+  }
+
+  /** Loads a model saved by {@link #save}; its parameters live in a sub-manager of {@code parent}. */
+  public static BertModel load(Path dir, NDManager parent) {
+    Path configFile = dir.resolve(CONFIG);
+    Path weightsFile = dir.resolve(WEIGHTS);
+    for (Path p : new Path[] {configFile, weightsFile}) {
+      if (!Files.isRegularFile(p)) {
+        throw new JbertException("no " + p.getFileName() + " in " + dir + "; point to a folder written by jbert pretrain");
+      }
+    }
+    BertConfig config;
+    try {
+      config = BertConfig.fromJson(Files.readString(configFile, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + configFile + ": " + e.getMessage(), e);
+    } catch (JbertException e) {
+      throw new JbertException(configFile + ": " + e.getMessage(), e);
+    }
+    try (NDManager scratch = parent.newSubManager()) {
+      Map<String, NDArray> weights = SafeTensors.read(weightsFile, scratch);
+      try {
+        return BertModel.fromParameters(config, parent, weights);
+      } catch (JbertException e) {
+        throw new JbertException(weightsFile + " does not match " + CONFIG + ": " + e.getMessage(), e);
+      }
+    }
+  }
+}

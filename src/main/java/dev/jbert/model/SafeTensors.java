@@ -1,0 +1,301 @@
+package dev.jbert.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jbert.JbertException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length N, a UTF-8 JSON header of N
+ * bytes ({@code "__metadata__"}: string map; per tensor {@code dtype}, {@code shape}, {@code data_offsets} [begin, end)
+ * relative to the data section), padded with spaces to a multiple of 8, then the raw little-endian tensor bytes.
+ *
+ * <p>Written with sorted keys and the data in the same (sorted) order. Dtypes: F64, F32, F16, I64, I32, I8, U8, BOOL.
+ */
+public final class SafeTensors {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** The reference implementation refuses headers above 100 MB. */
+  private static final long MAX_HEADER = 100L * 1024 * 1024;
+
+  private SafeTensors() {}
+
+  /** Writes {@code tensors} (and {@code metadata}, may be empty) to {@code file} via a temp file and an atomic rename. */
+  public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) {
+    TreeMap<String, NDArray> sorted = new TreeMap<>(tensors);
+    if (sorted.containsKey("__metadata__")) {
+      throw new IllegalArgumentException("a tensor may not be called __metadata__");
+    }
+    Map<String, Object> header = new TreeMap<>();
+    if (metadata != null && !metadata.isEmpty()) {
+      header.put("__metadata__", new TreeMap<>(metadata));
+    }
+    long offset = 0;
+    for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
+      NDArray a = e.getValue();
+      long bytes = a.getShape().size() * a.getDataType().getNumOfBytes();
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("dtype", code(a.getDataType(), e.getKey()));
+      entry.put("shape", a.getShape().getShape());
+      entry.put("data_offsets", new long[] {offset, offset + bytes});
+      header.put(e.getKey(), entry);
+      offset += bytes;
+    }
+    byte[] json;
+    try {
+      json = JSON.writeValueAsBytes(header);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    int padded = (json.length + 7) / 8 * 8;
+    ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+    head.putLong(padded).put(json);
+    while (head.hasRemaining()) {
+      head.put((byte) ' ');
+    }
+    head.flip();
+
+    Path dir = file.toAbsolutePath().getParent();
+    Path tmp = null;
+    try {
+      Files.createDirectories(dir);
+      tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        writeFully(ch, head);
+        for (NDArray a : sorted.values()) {
+          writeFully(ch, littleEndianBytes(a));
+        }
+        ch.force(true);
+      }
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new JbertException("cannot write " + file + ": " + e.getMessage() + "; check the folder and free space", e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // best effort
+        }
+      }
+    }
+  }
+
+  /** Reads every tensor of {@code file} into {@code manager}, in file (data offset) order. */
+  public static Map<String, NDArray> read(Path file, NDManager manager) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size < 8) {
+        throw corrupt(file, "it has " + size + " bytes, fewer than the 8-byte header length");
+      }
+      ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, lenBuf, 0);
+      long headerLen = lenBuf.flip().getLong();
+      if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > size - 8) {
+        throw corrupt(file, "header length " + headerLen + " does not fit a file of " + size + " bytes");
+      }
+      ByteBuffer headBuf = ByteBuffer.allocate((int) headerLen);
+      readFully(ch, headBuf, 8);
+      JsonNode header;
+      try {
+        header = JSON.readTree(new String(headBuf.array(), StandardCharsets.UTF_8).stripTrailing());
+      } catch (JsonProcessingException e) {
+        throw corrupt(file, "the header is not valid JSON (" + e.getOriginalMessage() + ")");
+      }
+      if (header == null || !header.isObject()) {
+        throw corrupt(file, "the header is not a JSON object");
+      }
+      long dataStart = 8 + headerLen;
+      long dataLen = size - dataStart;
+      List<Entry> entries = parseEntries(file, header);
+      entries.sort(Comparator.comparingLong(en -> en.begin));
+      long expectedBegin = 0;
+      for (Entry en : entries) {
+        if (en.begin != expectedBegin) {
+          throw corrupt(file, "tensor " + en.name + " starts at byte " + en.begin + ", expected " + expectedBegin);
+        }
+        expectedBegin = en.end;
+      }
+      if (expectedBegin != dataLen) {
+        throw corrupt(
+            file,
+            "the tensors need " + expectedBegin + " data bytes but the file has " + dataLen
+                + (expectedBegin > dataLen ? " (truncated)" : ""));
+      }
+      Map<String, NDArray> out = new LinkedHashMap<>();
+      try {
+        for (Entry en : entries) {
+          int len = Math.toIntExact(en.end - en.begin);
+          ByteBuffer data = ByteBuffer.allocateDirect(len).order(ByteOrder.LITTLE_ENDIAN);
+          readFully(ch, data, dataStart + en.begin);
+          data.flip();
+          ByteBuffer nativeData = toNativeOrder(data, en.dtype.getNumOfBytes());
+          NDArray array = manager.create(nativeData, en.shape, en.dtype);
+          array.setName(en.name);
+          out.put(en.name, array);
+        }
+      } catch (RuntimeException e) {
+        out.values().forEach(NDArray::close);
+        throw e;
+      }
+      return out;
+    } catch (NoSuchFileException e) {
+      throw new JbertException("no such file: " + file + "; check the path");
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private record Entry(String name, DataType dtype, Shape shape, long begin, long end) {}
+
+  private static List<Entry> parseEntries(Path file, JsonNode header) {
+    List<Entry> entries = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      String name = f.getKey();
+      JsonNode node = f.getValue();
+      if (name.equals("__metadata__")) {
+        if (!node.isObject()) {
+          throw corrupt(file, "__metadata__ is not a string map");
+        }
+        node.fields().forEachRemaining(m -> {
+          if (!m.getValue().isTextual()) {
+            throw corrupt(file, "__metadata__ value of " + m.getKey() + " is not a string");
+          }
+        });
+        continue;
+      }
+      JsonNode dtypeNode = node.get("dtype");
+      JsonNode shapeNode = node.get("shape");
+      JsonNode offsets = node.get("data_offsets");
+      if (dtypeNode == null || !dtypeNode.isTextual() || shapeNode == null || !shapeNode.isArray()
+          || offsets == null || !offsets.isArray() || offsets.size() != 2) {
+        throw corrupt(file, "tensor " + name + " lacks a valid dtype, shape or data_offsets");
+      }
+      DataType dtype = dtype(file, name, dtypeNode.asText());
+      long[] dims = new long[shapeNode.size()];
+      for (int i = 0; i < dims.length; i++) {
+        JsonNode d = shapeNode.get(i);
+        if (!d.isIntegralNumber() || d.asLong() < 0) {
+          throw corrupt(file, "tensor " + name + " has an invalid shape " + shapeNode);
+        }
+        dims[i] = d.asLong();
+      }
+      Shape shape = new Shape(dims);
+      if (!offsets.get(0).isIntegralNumber() || !offsets.get(1).isIntegralNumber()) {
+        throw corrupt(file, "tensor " + name + " has invalid data_offsets " + offsets);
+      }
+      long begin = offsets.get(0).asLong();
+      long end = offsets.get(1).asLong();
+      long bytes = shape.size() * dtype.getNumOfBytes();
+      if (begin < 0 || end - begin != bytes) {
+        throw corrupt(
+            file,
+            "tensor " + name + " has data_offsets " + offsets + " but " + dtypeNode.asText() + " " + shape
+                + " needs " + bytes + " bytes");
+      }
+      entries.add(new Entry(name, dtype, shape, begin, end));
+    }
+    return entries;
+  }
+
+  private static JbertException corrupt(Path file, String why) {
+    return new JbertException(file + " is not a valid safetensors file: " + why + "; save or download it again");
+  }
+
+  private static String code(DataType dtype, String name) {
+    return switch (dtype) {
+      case FLOAT64 -> "F64";
+      case FLOAT32 -> "F32";
+      case FLOAT16 -> "F16";
+      case INT64 -> "I64";
+      case INT32 -> "I32";
+      case INT8 -> "I8";
+      case UINT8 -> "U8";
+      case BOOLEAN -> "BOOL";
+      default -> throw new JbertException(
+          "tensor " + name + " has dtype " + dtype + ", which jbert cannot store in safetensors");
+    };
+  }
+
+  private static DataType dtype(Path file, String name, String code) {
+    return switch (code) {
+      case "F64" -> DataType.FLOAT64;
+      case "F32" -> DataType.FLOAT32;
+      case "F16" -> DataType.FLOAT16;
+      case "I64" -> DataType.INT64;
+      case "I32" -> DataType.INT32;
+      case "I8" -> DataType.INT8;
+      case "U8" -> DataType.UINT8;
+      case "BOOL" -> DataType.BOOLEAN;
+      default -> throw new JbertException(
+          file + ": tensor " + name + " has dtype " + code
+              + ", which jbert cannot read (use F32, F64, F16, I64, I32, I8, U8 or BOOL)");
+    };
+  }
+
+  private static ByteBuffer littleEndianBytes(NDArray a) {
+    ByteBuffer src = a.toByteBuffer().order(ByteOrder.nativeOrder());
+    int width = a.getDataType().getNumOfBytes();
+    if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || width == 1) {
+      return src;
+    }
+    return swap(src, width);
+  }
+
+  private static ByteBuffer toNativeOrder(ByteBuffer le, int width) {
+    if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || width == 1) {
+      return le.order(ByteOrder.nativeOrder());
+    }
+    return swap(le, width);
+  }
+
+  private static ByteBuffer swap(ByteBuffer src, int width) {
+    ByteBuffer out = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+    byte[] element = new byte[width];
+    while (src.remaining() >= width) {
+      src.get(element);
+      for (int i = width - 1; i >= 0; i--) {
+        out.put(element[i]);
+      }
+    }
+    return out.flip();
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+    while (buf.hasRemaining()) {
+      ch.write(buf);
+    }
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+    long pos = position;
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        throw new IOException("unexpected end of file");
+      }
+      pos += n;
+    }
+  }
+}
