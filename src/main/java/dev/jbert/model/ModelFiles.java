@@ -2,12 +2,14 @@ package dev.jbert.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
+import dev.jbert.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
@@ -22,22 +24,25 @@ public final class ModelFiles {
 
   /** Writes {@code dir/config.json} and {@code dir/model.safetensors}, each through a temp file and a rename. */
   public static void save(BertModel model, Path dir) {
-    try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, CONFIG, ".tmp");
-      try {
-        Files.writeString(tmp, model.config().toJson(), StandardCharsets.UTF_8);
-        Files.move(tmp, dir.resolve(CONFIG), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (IOException e) {
-      throw new JbertException("cannot write " + dir.resolve(CONFIG) + ": " + e.getMessage(), e);
-    }
+    AtomicFiles.writeString(dir.resolve(CONFIG), model.config().toJson());
     SafeTensors.write(dir.resolve(WEIGHTS), model.parameters(), Map.of("format", "pt"));
   }
 
-  /** Loads a model saved by {@link #save}; its parameters live in a sub-manager of {@code parent}. */
+  /**
+   * The model's part of a config file: a run folder's {@code config.json} holds the whole run's settings with the
+   * architecture under {@code "model"}; a folder written by {@link #save} holds the architecture alone.
+   */
+  static String modelSection(String json) {
+    try {
+      JsonNode root = Json.mapper().readTree(json);
+      JsonNode model = root == null ? null : root.get("model");
+      return model != null && model.isObject() ? model.toString() : json;
+    } catch (IOException e) {
+      return json; // BertConfig.fromJson names what is wrong with it
+    }
+  }
+
+  /** Loads a model saved by {@link #save} or by a pretraining run; its parameters live in a sub-manager of {@code parent}. */
   public static BertModel load(Path dir, NDManager parent) {
     Path configFile = dir.resolve(CONFIG);
     Path weightsFile = dir.resolve(WEIGHTS);
@@ -48,7 +53,7 @@ public final class ModelFiles {
     }
     BertConfig config;
     try {
-      config = BertConfig.fromJson(Files.readString(configFile, StandardCharsets.UTF_8));
+      config = BertConfig.fromJson(modelSection(Files.readString(configFile, StandardCharsets.UTF_8)));
     } catch (IOException e) {
       throw new JbertException("cannot read " + configFile + ": " + e.getMessage(), e);
     } catch (JbertException e) {

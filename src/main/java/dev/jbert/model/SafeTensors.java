@@ -7,16 +7,18 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -75,56 +77,22 @@ public final class SafeTensors {
     }
     head.flip();
 
-    Path dir = file.toAbsolutePath().getParent();
-    Path tmp = null;
-    try {
-      Files.createDirectories(dir);
-      tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        writeFully(ch, head);
-        for (NDArray a : sorted.values()) {
-          writeFully(ch, littleEndianBytes(a));
-        }
-        ch.force(true);
+    AtomicFiles.write(file, out -> {
+      WritableByteChannel ch = Channels.newChannel(out);
+      writeFully(ch, head);
+      for (NDArray a : sorted.values()) {
+        writeFully(ch, littleEndianBytes(a));
       }
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new JbertException("cannot write " + file + ": " + e.getMessage() + "; check the folder and free space", e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // best effort
-        }
-      }
-    }
+    });
   }
 
   /** Reads every tensor of {@code file} into {@code manager}, in file (data offset) order. */
   public static Map<String, NDArray> read(Path file, NDManager manager) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
-      if (size < 8) {
-        throw corrupt(file, "it has " + size + " bytes, fewer than the 8-byte header length");
-      }
-      ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(ch, lenBuf, 0);
-      long headerLen = lenBuf.flip().getLong();
-      if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > size - 8) {
-        throw corrupt(file, "header length " + headerLen + " does not fit a file of " + size + " bytes");
-      }
-      ByteBuffer headBuf = ByteBuffer.allocate((int) headerLen);
-      readFully(ch, headBuf, 8);
-      JsonNode header;
-      try {
-        header = JSON.readTree(new String(headBuf.array(), StandardCharsets.UTF_8).stripTrailing());
-      } catch (JsonProcessingException e) {
-        throw corrupt(file, "the header is not valid JSON (" + e.getOriginalMessage() + ")");
-      }
-      if (header == null || !header.isObject()) {
-        throw corrupt(file, "the header is not a JSON object");
-      }
+      Header head = readHeader(ch, file);
+      JsonNode header = head.json();
+      long headerLen = head.length();
       long dataStart = 8 + headerLen;
       long dataLen = size - dataStart;
       List<Entry> entries = parseEntries(file, header);
@@ -164,6 +132,50 @@ public final class SafeTensors {
     } catch (IOException e) {
       throw new JbertException("cannot read " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The {@code __metadata__} string map of a file (empty when it has none). */
+  public static Map<String, String> readMetadata(Path file) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      Map<String, String> meta = new LinkedHashMap<>();
+      JsonNode node = readHeader(ch, file).json().get("__metadata__");
+      if (node != null) {
+        node.fields().forEachRemaining(m -> meta.put(m.getKey(), m.getValue().asText()));
+      }
+      return meta;
+    } catch (NoSuchFileException e) {
+      throw new JbertException("no such file: " + file + "; check the path");
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The parsed JSON header and its length in bytes (the data starts at 8 + length). */
+  private record Header(JsonNode json, long length) {}
+
+  private static Header readHeader(FileChannel ch, Path file) throws IOException {
+    long size = ch.size();
+    if (size < 8) {
+      throw corrupt(file, "it has " + size + " bytes, fewer than the 8-byte header length");
+    }
+    ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(ch, lenBuf, 0);
+    long headerLen = lenBuf.flip().getLong();
+    if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > size - 8) {
+      throw corrupt(file, "header length " + headerLen + " does not fit a file of " + size + " bytes");
+    }
+    ByteBuffer headBuf = ByteBuffer.allocate((int) headerLen);
+    readFully(ch, headBuf, 8);
+    JsonNode header;
+    try {
+      header = JSON.readTree(new String(headBuf.array(), StandardCharsets.UTF_8).stripTrailing());
+    } catch (JsonProcessingException e) {
+      throw corrupt(file, "the header is not valid JSON (" + e.getOriginalMessage() + ")");
+    }
+    if (header == null || !header.isObject()) {
+      throw corrupt(file, "the header is not a JSON object");
+    }
+    return new Header(header, headerLen);
   }
 
   private record Entry(String name, DataType dtype, Shape shape, long begin, long end) {}
@@ -282,7 +294,7 @@ public final class SafeTensors {
     return out.flip();
   }
 
-  private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+  private static void writeFully(WritableByteChannel ch, ByteBuffer buf) throws IOException {
     while (buf.hasRemaining()) {
       ch.write(buf);
     }

@@ -1,7 +1,9 @@
 package dev.jbert.train;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.jbert.JbertException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -91,10 +93,13 @@ public final class Adam implements AutoCloseable {
     for (Map.Entry<String, NDArray> e : target.entrySet()) {
       NDArray from = saved.get(prefix + e.getKey());
       if (from == null || !from.getShape().equals(e.getValue().getShape())) {
-        throw new dev.jbert.JbertException("the checkpoint's optimizer state lacks " + prefix + e.getKey()
+        throw new JbertException("the checkpoint's optimizer state lacks " + prefix + e.getKey()
             + " or has another shape: it was written by another model; start a new run instead of --resume");
       }
-      NDArray copy = from.toDevice(e.getValue().getDevice(), true);
+      // libtorch's to() returns an alias when the device already matches, so copy explicitly: the saved arrays may be
+      // another optimiser's live state
+      Device device = e.getValue().getDevice();
+      NDArray copy = from.getDevice().equals(device) ? from.duplicate() : from.toDevice(device, false);
       copy.attach(stateManager);
       e.getValue().close();
       e.setValue(copy);

@@ -48,7 +48,7 @@ public final class MetricsLog {
   public void write(Path csv) {
     StringBuilder sb = new StringBuilder(HEADER).append('\n');
     for (StepMetrics r : rows) {
-      sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6g,%.3f,%.4f%n",
+      sb.append(String.format(Locale.ROOT, "%d,%.9g,%.9g,%.6g,%.3f,%.4f%n",
           r.step(), r.mlmLoss(), r.nspLoss(), r.lr(), r.pairsPerS(), r.elapsedS()));
     }
     AtomicFiles.writeString(csv, sb.toString());

@@ -2,6 +2,7 @@ package dev.jbert.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -11,7 +12,6 @@ import dev.jbert.model.BertConfig;
 import dev.jbert.model.SafeTensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,13 +59,14 @@ class PretrainerTest {
     // same weights bit for bit, same per-step losses, same means over all six steps
     assertThat(Files.readAllBytes(stopped.resolve(RunFolder.MODEL)))
         .isEqualTo(Files.readAllBytes(straight.resolve(RunFolder.MODEL)));
-    assertThat(rest.mlmLoss()).isEqualTo(full.mlmLoss());
-    assertThat(rest.nspLoss()).isEqualTo(full.nspLoss());
+    // the first half's losses come back from metrics.csv, written to 9 significant digits
+    assertThat(rest.mlmLoss()).isCloseTo(full.mlmLoss(), within(1e-7));
+    assertThat(rest.nspLoss()).isCloseTo(full.nspLoss(), within(1e-7));
     assertThat(MetricsLog.read(stopped.resolve(RunFolder.METRICS), 99).rows()).hasSize(6);
   }
 
   @Test
-  void anInterruptedRunLeavesACompleteRunFolder(@TempDir Path dir) {
+  void anInterruptedRunLeavesACompleteRunFolder(@TempDir Path dir) throws Exception {
     TrainingSummary s = run(config(50, 3e-3f, 0), dir, false, 2);
     assertThat(s.interrupted()).isTrue();
     for (String f : List.of(RunFolder.CONFIG, RunFolder.VOCAB, RunFolder.MODEL, RunFolder.METRICS,
@@ -90,13 +91,13 @@ class PretrainerTest {
   @Test
   void evaluationReportsConsistentMetrics(@TempDir Path dir) {
     TrainingSummary s = run(config(3, 3e-3f, 0), dir, false, Integer.MAX_VALUE);
-    assertThat(s.valPerplexity()).isCloseTo(Math.exp(s.valMlmLoss()), org.assertj.core.api.Assertions.within(1e-9));
+    assertThat(s.valPerplexity()).isCloseTo(Math.exp(s.valMlmLoss()), within(1e-9));
     assertThat(s.valMlmAccuracy()).isBetween(0.0, 1.0);
     assertThat(s.valNspAccuracy()).isBetween(0.0, 1.0);
     assertThat(s.params()).isGreaterThan(0);
     try (NDManager m = NDManager.newBaseManager()) {
       Map<String, ?> weights = SafeTensors.read(dir.resolve(RunFolder.MODEL), m);
-      assertThat(new ArrayList<>(weights.keySet())).startsWith("encoder.token_embedding.weight");
+      assertThat(weights).hasSize(45).containsKey("encoder.token_embedding.weight");
     }
   }
 }
