@@ -1,0 +1,148 @@
+package dev.jbert.data;
+
+import dev.jbert.JbertException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Enumeration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+
+/**
+ * WikiText-2 text (spec section 1): a folder holding {@code wiki.train.tokens} (and {@code wiki.valid.tokens} when
+ * there), or a zip in the {@code wikitext-2-v1.zip} layout, read straight from the zip.
+ */
+public final class Corpus {
+  public static final String TRAIN = "wiki.train.tokens";
+  public static final String VALID = "wiki.valid.tokens";
+  public static final String ARCHIVE = "wikitext-2-v1.zip";
+  private static final String FIX = "pass --data with a folder holding " + TRAIN + " or a " + ARCHIVE;
+
+  private final Path source;
+  private final Path zip; // null for a folder of text files
+  private final List<String> trainLines;
+  private final byte[] trainBytes;
+  private Optional<List<String>> validLines;
+
+  private Corpus(Path source, Path zip, byte[] trainBytes) {
+    this.source = source;
+    this.zip = zip;
+    this.trainBytes = trainBytes;
+    this.trainLines = decode(source, TRAIN, trainBytes).lines().toList();
+  }
+
+  /** Opens a folder or a zip; a {@link JbertException} naming the fix when it is missing, unreadable or empty. */
+  public static Corpus open(Path folderOrZip) {
+    if (!Files.exists(folderOrZip)) {
+      throw new JbertException("no corpus at " + folderOrZip + ": " + FIX);
+    }
+    if (Files.isDirectory(folderOrZip)) {
+      Optional<Path> train = folderFile(folderOrZip, TRAIN);
+      if (train.isPresent()) {
+        return checked(new Corpus(folderOrZip, null, readFile(train.get())));
+      }
+      if (!Files.isRegularFile(folderOrZip.resolve(ARCHIVE))) {
+        throw new JbertException("no " + TRAIN + " and no " + ARCHIVE + " in the folder " + folderOrZip + ": " + FIX);
+      }
+    }
+    Path zip = Files.isDirectory(folderOrZip) ? folderOrZip.resolve(ARCHIVE) : folderOrZip;
+    return checked(new Corpus(folderOrZip, zip, readZipEntry(zip, TRAIN).orElseThrow(() ->
+        new JbertException("the zip " + zip + " holds no " + TRAIN + ": " + FIX))));
+  }
+
+  private static Corpus checked(Corpus corpus) {
+    if (corpus.trainLines.stream().noneMatch(Paragraphs::isKept)) {
+      throw new JbertException("the corpus " + corpus.source + " is empty: its " + TRAIN
+          + " has no paragraph (no line contains \" . \"); " + FIX);
+    }
+    return corpus;
+  }
+
+  /** The lines of {@code wiki.train.tokens}, without line ends. */
+  public List<String> trainLines() {
+    return trainLines;
+  }
+
+  /** The lines of {@code wiki.valid.tokens}, when the corpus has it. */
+  public synchronized Optional<List<String>> validLines() {
+    if (validLines == null) {
+      Optional<byte[]> bytes = zip == null
+          ? folderFile(source, VALID).map(Corpus::readFile)
+          : readZipEntry(zip, VALID);
+      validLines = bytes.map(b -> decode(source, VALID, b).lines().toList());
+    }
+    return validLines;
+  }
+
+  /** SHA-256 of the bytes of {@code wiki.train.tokens} (hex). */
+  public String trainSha256() {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(trainBytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /** The folder or zip the text came from. */
+  public Path source() {
+    return source;
+  }
+
+  private static Optional<Path> folderFile(Path folder, String name) {
+    for (Path candidate : List.of(folder.resolve(name), folder.resolve("wikitext-2").resolve(name))) {
+      if (Files.isRegularFile(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static byte[] readFile(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + file + " (" + e.getMessage() + "): " + FIX);
+    }
+  }
+
+  private static Optional<byte[]> readZipEntry(Path zip, String name) {
+    try (ZipFile file = new ZipFile(zip.toFile())) {
+      for (Enumeration<? extends ZipEntry> entries = file.entries(); entries.hasMoreElements(); ) {
+        ZipEntry entry = entries.nextElement();
+        if (!entry.isDirectory() && (entry.getName().equals(name) || entry.getName().endsWith("/" + name))) {
+          try (InputStream in = file.getInputStream(entry)) {
+            return Optional.of(in.readAllBytes());
+          }
+        }
+      }
+      return Optional.empty();
+    } catch (ZipException e) {
+      throw new JbertException("the zip " + zip + " is corrupt (" + e.getMessage() + "): download it again or " + FIX);
+    } catch (IOException e) {
+      throw new JbertException("cannot read the zip " + zip + " (" + e.getMessage() + "): " + FIX);
+    }
+  }
+
+  private static String decode(Path source, String name, byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new JbertException(name + " in " + source + " is not UTF-8 text: " + FIX);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package dev.jbert.data;
+
+import dev.jbert.JbertException;
+
+/**
+ * How the pretraining examples are built (spec sections 3-6).
+ *
+ * @param maxLen longest token sequence {@code <cls> a <sep> b <sep>}; longer pairs are dropped (d2l: 64)
+ * @param minFreq a token needs this many occurrences to enter the vocabulary (d2l: 5)
+ * @param seed every random draw of the build (paragraph shuffle, NSP pairs, masks) derives from it
+ */
+public record DataConfig(int maxLen, int minFreq, long seed) {
+  /** The fraction of the tokens of a pair that the masked LM predicts. */
+  public static final double MLM_FRACTION = 0.15;
+
+  public DataConfig {
+    if (maxLen < 5) {
+      throw new JbertException("max_len must be at least 5 (room for <cls> a <sep> b <sep>), got " + maxLen
+          + ": pass --max-len 5 or more (d2l uses 64)");
+    }
+    if (minFreq < 1) {
+      throw new JbertException("min_freq must be at least 1, got " + minFreq);
+    }
+  }
+
+  /** d2l's settings: max_len 64, min_freq 5, seed 0. */
+  public static DataConfig defaults() {
+    return new DataConfig(64, 5, 0);
+  }
+
+  /** The same settings with another max_len. */
+  public DataConfig withMaxLen(int newMaxLen) {
+    return new DataConfig(newMaxLen, minFreq, seed);
+  }
+
+  /** The same settings with another seed. */
+  public DataConfig withSeed(long newSeed) {
+    return new DataConfig(maxLen, minFreq, newSeed);
+  }
+
+  /** Padded length of the prediction arrays: {@code round_half_even(maxLen * 0.15)} (10 for max_len 64). */
+  public int maxPreds() {
+    return (int) Math.rint(maxLen * MLM_FRACTION);
+  }
+}

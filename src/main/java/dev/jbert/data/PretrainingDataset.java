@@ -1,0 +1,259 @@
+package dev.jbert.data;
+
+import dev.jbert.JbertException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+/**
+ * Spec sections 2-6 as one pure stage: corpus lines + {@link DataConfig} to padded {@link PretrainingExample}s and
+ * {@link DatasetStats}. Every draw comes from {@code config.seed()}: the paragraph shuffle from one stream, then each
+ * paragraph's NSP pairs and masks from its own stream, so the paragraphs are built on all cores and the result does not
+ * depend on the thread schedule.
+ */
+public final class PretrainingDataset {
+  private static final int VOCAB_HEAD = 12;
+
+  private final DataConfig config;
+  private final Vocab vocab;
+  private final int[][][] paragraphs; // shuffled order, (paragraph, sentence, token id)
+  private final List<PretrainingExample> examples;
+  private final int[][] sources; // per example: paragraph and sentence of a, paragraph and sentence of b
+  private final DrawCounts draws;
+  private final DatasetStats stats;
+
+  /**
+   * Counts of the random draws, before the max_len drop for the NSP pairs (spec section 4: the 0.5 holds there).
+   *
+   * @param pairsDrawn NSP pairs drawn, kept or not
+   * @param isNextDrawn of those, pairs whose b is the true next sentence
+   * @param masked predictions replaced by {@code <mask>}
+   * @param kept predictions left as they were
+   * @param randomized predictions replaced by a random token
+   */
+  public record DrawCounts(long pairsDrawn, long isNextDrawn, long masked, long kept, long randomized) {}
+
+  private PretrainingDataset(DataConfig config, Vocab vocab, int[][][] paragraphs, List<PretrainingExample> examples,
+      int[][] sources, DrawCounts draws, DatasetStats stats) {
+    this.config = config;
+    this.vocab = vocab;
+    this.paragraphs = paragraphs;
+    this.examples = examples;
+    this.sources = sources;
+    this.draws = draws;
+    this.stats = stats;
+  }
+
+  /** Builds the vocabulary from these lines (min_freq of the config), then the examples: the training split. */
+  public static PretrainingDataset build(List<String> lines, DataConfig config) {
+    return build(lines, null, config);
+  }
+
+  /** Builds the examples with a given vocabulary (the training split's, for the validation split). */
+  public static PretrainingDataset build(List<String> lines, Vocab vocab, DataConfig config) {
+    long start = System.nanoTime();
+    TokenizedCorpus corpus = TokenizedCorpus.of(lines);
+    int[][][] ids = corpus.paragraphs;
+    if (ids.length == 0) {
+      throw new JbertException("the corpus has no paragraph (no line contains \" . \"): pass --data with WikiText-2");
+    }
+    SplittableRandom root = new SplittableRandom(config.seed());
+    shuffle(ids, root);
+    long paragraphSeed = root.nextLong();
+    Vocab v = vocab != null ? vocab : Vocab.fromCounts(corpus.table, corpus.counts, ids, config.minFreq());
+    int[] tableToVocab = new int[corpus.table.size()];
+    for (int t = 0; t < tableToVocab.length; t++) {
+      tableToVocab[t] = v.id(corpus.table.token(t));
+    }
+    Arrays.stream(ids).parallel().forEach(p -> {
+      for (int[] sentence : p) {
+        for (int i = 0; i < sentence.length; i++) {
+          sentence[i] = tableToVocab[sentence[i]];
+        }
+      }
+    });
+
+    List<ParagraphExamples> built = IntStream.range(0, ids.length).parallel()
+        .mapToObj(i -> buildParagraph(i, ids, v.size(), config, new SplittableRandom(Seeds.mix(paragraphSeed, i))))
+        .toList();
+
+    List<PretrainingExample> examples = new ArrayList<>();
+    List<int[]> sources = new ArrayList<>();
+    long[] counts = new long[5];
+    for (ParagraphExamples p : built) {
+      examples.addAll(p.examples);
+      sources.addAll(p.sources);
+      for (int c = 0; c < counts.length; c++) {
+        counts[c] += p.counts[c];
+      }
+    }
+    DrawCounts draws = new DrawCounts(counts[0], counts[1], counts[2], counts[3], counts[4]);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    DatasetStats stats = stats(v, ids, examples, seconds, sha256(lines));
+    return new PretrainingDataset(config, v, ids, List.copyOf(examples), sources.toArray(int[][]::new), draws, stats);
+  }
+
+  private record ParagraphExamples(List<PretrainingExample> examples, List<int[]> sources, long[] counts) {}
+
+  /** Spec sections 4-6 for paragraph {@code p}: NSP pairs, the max_len drop, masks, padding. */
+  private static ParagraphExamples buildParagraph(
+      int p, int[][][] paragraphs, int vocabSize, DataConfig config, SplittableRandom rng) {
+    int[][] paragraph = paragraphs[p];
+    List<PretrainingExample> examples = new ArrayList<>();
+    List<int[]> sources = new ArrayList<>();
+    long[] counts = new long[5]; // pairs drawn, is_next drawn, then MaskedLm.Action counts
+    long[] actions = new long[MaskedLm.Action.values().length];
+    for (int i = 0; i + 1 < paragraph.length; i++) {
+      int pb = p;
+      int sb = i + 1;
+      boolean isNext = rng.nextDouble() < 0.5;
+      if (!isNext) { // a random sentence of a random paragraph; it may by chance be the true next one
+        pb = rng.nextInt(paragraphs.length);
+        sb = rng.nextInt(paragraphs[pb].length);
+      }
+      counts[0]++;
+      counts[1] += isNext ? 1 : 0;
+      int[] a = paragraph[i];
+      int[] b = paragraphs[pb][sb];
+      if (a.length + b.length + 3 > config.maxLen()) {
+        continue;
+      }
+      examples.add(example(a, b, isNext, vocabSize, config, rng, actions));
+      sources.add(new int[] {p, i, pb, sb});
+    }
+    for (int c = 0; c < actions.length; c++) {
+      counts[2 + c] = actions[c];
+    }
+    return new ParagraphExamples(examples, sources, counts);
+  }
+
+  static PretrainingExample example(int[] a, int[] b, boolean isNext, int vocabSize, DataConfig config,
+      SplittableRandom rng, long[] actions) {
+    int maxLen = config.maxLen();
+    int maxPreds = config.maxPreds();
+    int[] tokens = tokens(a, b, maxLen);
+    int[] segments = segments(a, b, maxLen);
+    int validLen = a.length + b.length + 3;
+    int[] original = tokens.clone();
+    int[] positions = MaskedLm.maskInPlace(tokens, validLen, vocabSize, rng, actions);
+    int[] predPositions = new int[maxPreds];
+    float[] weights = new float[maxPreds];
+    int[] labels = new int[maxPreds];
+    for (int k = 0; k < positions.length; k++) {
+      predPositions[k] = positions[k];
+      weights[k] = 1f;
+      labels[k] = original[positions[k]];
+    }
+    return new PretrainingExample(tokens, segments, validLen, predPositions, weights, labels, isNext);
+  }
+
+  /** {@code <cls> a <sep> b <sep>} padded with {@code <pad>} to {@code maxLen}. */
+  public static int[] tokens(int[] a, int[] b, int maxLen) {
+    int[] tokens = new int[maxLen];
+    Arrays.fill(tokens, Vocab.PAD);
+    tokens[0] = Vocab.CLS;
+    System.arraycopy(a, 0, tokens, 1, a.length);
+    tokens[a.length + 1] = Vocab.SEP;
+    System.arraycopy(b, 0, tokens, a.length + 2, b.length);
+    tokens[a.length + b.length + 2] = Vocab.SEP;
+    return tokens;
+  }
+
+  /** 0 for {@code <cls> a <sep>}, 1 for {@code b <sep>}, 0 on the padding up to {@code maxLen}. */
+  public static int[] segments(int[] a, int[] b, int maxLen) {
+    int[] segments = new int[maxLen];
+    Arrays.fill(segments, a.length + 2, a.length + b.length + 3, 1);
+    return segments;
+  }
+
+  /** Fisher-Yates, as Python's {@code random.shuffle}. */
+  static <T> void shuffle(T[] items, SplittableRandom rng) {
+    for (int i = items.length - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      T t = items[i];
+      items[i] = items[j];
+      items[j] = t;
+    }
+  }
+
+  private static DatasetStats stats(Vocab vocab, int[][][] paragraphs, List<PretrainingExample> examples,
+      double seconds, String sha) {
+    int sentences = 0;
+    for (int[][] p : paragraphs) {
+      sentences += p.length;
+    }
+    long validLen = 0;
+    long preds = 0;
+    long next = 0;
+    for (PretrainingExample e : examples) {
+      validLen += e.validLen();
+      preds += e.numPreds();
+      next += e.isNext() ? 1 : 0;
+    }
+    double n = Math.max(1, examples.size());
+    return new DatasetStats(vocab.size(), paragraphs.length, sentences, examples.size(), validLen / n, preds / n,
+        next / n, vocab.tokens().subList(0, Math.min(VOCAB_HEAD, vocab.size())), seconds, sha);
+  }
+
+  private static String sha256(List<String> lines) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      for (String line : lines) {
+        digest.update(line.getBytes(StandardCharsets.UTF_8));
+        digest.update((byte) '\n');
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  public Vocab vocab() {
+    return vocab;
+  }
+
+  /** The examples, paragraph by paragraph in shuffled order, pairs in sentence order. */
+  public List<PretrainingExample> examples() {
+    return examples;
+  }
+
+  public DatasetStats stats() {
+    return stats;
+  }
+
+  public DataConfig config() {
+    return config;
+  }
+
+  /** The counts of the random draws (NSP before the max_len drop, the 80/10/10 of the masks). */
+  public DrawCounts draws() {
+    return draws;
+  }
+
+  /**
+   * The unmasked, unpadded tokens of example {@code index} ({@code <cls> a <sep> b <sep>}), rebuilt from the sentences
+   * it was drawn from: what the masked-LM labels must equal.
+   */
+  public int[] originalTokenIds(int index) {
+    int[] s = sources[index];
+    int[] a = paragraphs[s[0]][s[1]];
+    int[] b = paragraphs[s[2]][s[3]];
+    return Arrays.copyOf(tokens(a, b, a.length + b.length + 3), a.length + b.length + 3);
+  }
+
+  /** Paragraph and sentence index (in shuffled order) of a and of b of example {@code index}. */
+  public int[] source(int index) {
+    return sources[index].clone();
+  }
+
+  /** Token ids of sentence {@code s} of paragraph {@code p} (shuffled order). */
+  public int[] sentence(int p, int s) {
+    return paragraphs[p][s].clone();
+  }
+}

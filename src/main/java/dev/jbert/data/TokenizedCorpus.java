@@ -1,0 +1,172 @@
+package dev.jbert.data;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.IntStream;
+
+/**
+ * The fast path of {@link Paragraphs#fromLines}: the same paragraphs, but as token numbers of one {@link TokenTable}
+ * with their counts, built on all cores over contiguous ranges of lines (a test checks the two paths agree).
+ */
+final class TokenizedCorpus {
+  final TokenTable table;
+  final int[] counts; // occurrences per table id
+  final int[][][] paragraphs; // file order, (paragraph, sentence, table id)
+
+  private TokenizedCorpus(TokenTable table, int[] counts, int[][][] paragraphs) {
+    this.table = table;
+    this.counts = counts;
+    this.paragraphs = paragraphs;
+  }
+
+  private record Chunk(TokenTable table, int[] counts, List<int[][]> paragraphs) {}
+
+  static TokenizedCorpus of(List<String> lines) {
+    int n = lines.size();
+    int chunks = Math.max(1, Math.min(n / 256 + 1, 8 * Runtime.getRuntime().availableProcessors()));
+    List<Chunk> parts = IntStream.range(0, chunks).parallel()
+        .mapToObj(c -> chunk(lines.subList((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks))))
+        .toList();
+    // number the chunks' tokens globally, in chunk order
+    TokenTable table = new TokenTable(1 << 16);
+    int[] counts = new int[1 << 16];
+    int[][] remaps = new int[chunks][];
+    int paragraphCount = 0;
+    for (int c = 0; c < chunks; c++) {
+      Chunk part = parts.get(c);
+      int[] remap = new int[part.table.size()];
+      for (int local = 0; local < remap.length; local++) {
+        int global = table.idOf(part.table.token(local));
+        if (global >= counts.length) {
+          counts = Arrays.copyOf(counts, Math.max(global + 1, counts.length * 2));
+        }
+        counts[global] += part.counts[local];
+        remap[local] = global;
+      }
+      remaps[c] = remap;
+      paragraphCount += part.paragraphs.size();
+    }
+    int[][][] paragraphs = new int[paragraphCount][][];
+    int[] offsets = new int[chunks];
+    for (int c = 0, at = 0; c < chunks; at += parts.get(c).paragraphs.size(), c++) {
+      offsets[c] = at;
+    }
+    IntStream.range(0, chunks).parallel().forEach(c -> {
+      int[] remap = remaps[c];
+      List<int[][]> ps = parts.get(c).paragraphs;
+      for (int p = 0; p < ps.size(); p++) {
+        for (int[] sentence : ps.get(p)) {
+          for (int i = 0; i < sentence.length; i++) {
+            sentence[i] = remap[sentence[i]];
+          }
+        }
+        paragraphs[offsets[c] + p] = ps.get(p);
+      }
+    });
+    return new TokenizedCorpus(table, Arrays.copyOf(counts, table.size()), paragraphs);
+  }
+
+  private static Chunk chunk(List<String> lines) {
+    LineTokenizer tokenizer = new LineTokenizer();
+    for (String line : lines) {
+      tokenizer.line(line);
+    }
+    return new Chunk(tokenizer.table, tokenizer.counts, tokenizer.paragraphs);
+  }
+
+  /** Tokenizes lines on a reused char buffer: small methods over arrays, which the JIT compiles early. */
+  private static final class LineTokenizer {
+    final TokenTable table = new TokenTable(1 << 14);
+    int[] counts = new int[1 << 14];
+    final List<int[][]> paragraphs = new ArrayList<>();
+    private final List<int[]> sentences = new ArrayList<>();
+    private char[] buf = new char[1024];
+    private int[] ids = new int[256];
+
+    void line(String line) {
+      if (!Paragraphs.isKept(line)) {
+        return;
+      }
+      int len = load(line);
+      if (!lowerAscii(len)) { // a char outside ASCII: let the JDK lower-case the whole line exactly
+        len = load(Paragraphs.strip(line).toLowerCase(Locale.ROOT));
+      }
+      int from = 0;
+      int to = len;
+      while (from < to && isSpace(buf[from])) {
+        from++;
+      }
+      while (to > from && isSpace(buf[to - 1])) {
+        to--;
+      }
+      sentences.clear();
+      int start = from;
+      for (int i = from; i + 2 < to; i++) {
+        if (buf[i] == ' ' && buf[i + 1] == '.' && buf[i + 2] == ' ') {
+          sentences.add(words(start, i));
+          start = i + 3;
+          i += 2;
+        }
+      }
+      sentences.add(words(start, to));
+      paragraphs.add(sentences.toArray(int[][]::new));
+    }
+
+    private int load(String s) {
+      if (buf.length < s.length()) {
+        buf = new char[Math.max(s.length(), buf.length * 2)];
+      }
+      s.getChars(0, s.length(), buf, 0);
+      return s.length();
+    }
+
+    /** Lower-cases buf[0, len) in place when it is all ASCII; false (buf unspecified) otherwise. */
+    private boolean lowerAscii(int len) {
+      char[] b = buf;
+      for (int i = 0; i < len; i++) {
+        char c = b[i];
+        if (c >= 0x80) {
+          return false;
+        }
+        if (c >= 'A' && c <= 'Z') {
+          b[i] = (char) (c + ('a' - 'A'));
+        }
+      }
+      return true;
+    }
+
+    /** The token ids of the whitespace-separated words of buf[from, to). */
+    private int[] words(int from, int to) {
+      char[] b = buf;
+      int k = 0;
+      int i = from;
+      while (i < to) {
+        while (i < to && isSpace(b[i])) {
+          i++;
+        }
+        int start = i;
+        while (i < to && !isSpace(b[i])) {
+          i++;
+        }
+        if (i > start) {
+          int id = table.idOf(b, start, i);
+          if (id >= counts.length) {
+            counts = Arrays.copyOf(counts, counts.length * 2);
+          }
+          counts[id]++;
+          if (k == ids.length) {
+            ids = Arrays.copyOf(ids, k * 2);
+          }
+          ids[k++] = id;
+        }
+      }
+      return Arrays.copyOf(ids, k);
+    }
+
+    private static boolean isSpace(char c) {
+      return (c <= ' ' || c >= '\u0085') && Paragraphs.isSpace(c);
+    }
+  }
+}

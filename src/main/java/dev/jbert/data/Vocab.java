@@ -1,0 +1,231 @@
+package dev.jbert.data;
+
+import dev.jbert.JbertException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * Spec section 3: {@code <unk>}=0, the reserved tokens {@code <pad> <mask> <cls> <sep>}, then every token seen at
+ * least {@code minFreq} times by frequency descending, ties in order of first occurrence (d2l's {@code Vocab}).
+ */
+public final class Vocab {
+  public static final int UNK = 0;
+  public static final int PAD = 1;
+  public static final int MASK = 2;
+  public static final int CLS = 3;
+  public static final int SEP = 4;
+  public static final List<String> RESERVED = List.of("<unk>", "<pad>", "<mask>", "<cls>", "<sep>");
+
+  private final List<String> tokens;
+  private final Map<String, Integer> ids;
+
+  private Vocab(List<String> tokens) {
+    this.tokens = List.copyOf(tokens);
+    this.ids = new HashMap<>(tokens.size() * 2);
+    for (int i = 0; i < tokens.size(); i++) {
+      if (ids.putIfAbsent(tokens.get(i), i) != null) {
+        throw new IllegalArgumentException("duplicate token " + tokens.get(i) + " at id " + i);
+      }
+    }
+  }
+
+  /** The vocabulary of every token of every sentence of {@code paragraphs} (paragraph, sentence, token). */
+  public static Vocab build(List<List<List<String>>> paragraphs, int minFreq) {
+    // Count in contiguous chunks on all cores; a chunk's first occurrences all precede the next chunk's,
+    // so (chunk, index in chunk) orders first occurrences as one sequential pass would.
+    int chunks = Math.max(1, Math.min(paragraphs.size(), 4 * Runtime.getRuntime().availableProcessors()));
+    List<Map<String, Count>> partial = IntStream.range(0, chunks).parallel()
+        .mapToObj(c -> count(paragraphs.subList(
+            (int) ((long) paragraphs.size() * c / chunks), (int) ((long) paragraphs.size() * (c + 1) / chunks)),
+            (long) c << 40))
+        .toList();
+    Map<String, Count> total = new HashMap<>(partial.get(0).size() * 2);
+    for (Map<String, Count> counts : partial) {
+      counts.forEach((token, count) -> total.merge(token, count, (a, b) -> {
+        a.n += b.n;
+        return a; // a came from an earlier chunk: its first occurrence is the earlier one
+      }));
+    }
+    List<Map.Entry<String, Count>> frequent = new ArrayList<>();
+    for (Map.Entry<String, Count> e : total.entrySet()) {
+      if (e.getValue().n >= minFreq) {
+        frequent.add(e);
+      }
+    }
+    frequent.sort(Comparator.<Map.Entry<String, Count>>comparingInt(e -> -e.getValue().n)
+        .thenComparingLong(e -> e.getValue().first));
+    List<String> order = new ArrayList<>(RESERVED);
+    for (Map.Entry<String, Count> e : frequent) {
+      if (!RESERVED.contains(e.getKey())) { // "<unk>" in the corpus is the unknown token, not a new one
+        order.add(e.getKey());
+      }
+    }
+    return new Vocab(order);
+  }
+
+  /**
+   * The same vocabulary as {@link #build} from token numbers: {@code counts} per {@code table} id, first occurrences
+   * taken from {@code paragraphs} (already shuffled) in order.
+   */
+  static Vocab fromCounts(TokenTable table, int[] counts, int[][][] paragraphs, int minFreq) {
+    // rank = order of first occurrence; sort keys (count descending, rank ascending) packed in one long
+    int[] rankOf = new int[table.size()];
+    Arrays.fill(rankOf, -1);
+    int[] byRank = new int[table.size()];
+    int ranks = 0;
+    for (int[][] paragraph : paragraphs) {
+      for (int[] sentence : paragraph) {
+        for (int t : sentence) {
+          if (rankOf[t] < 0) {
+            rankOf[t] = ranks;
+            byRank[ranks++] = t;
+          }
+        }
+      }
+    }
+    long[] keys = new long[ranks];
+    int n = 0;
+    for (int r = 0; r < ranks; r++) {
+      int count = counts[byRank[r]];
+      if (count >= minFreq) {
+        keys[n++] = ((long) (Integer.MAX_VALUE - count) << 32) | r;
+      }
+    }
+    Arrays.sort(keys, 0, n);
+    List<String> order = new ArrayList<>(RESERVED);
+    for (int i = 0; i < n; i++) {
+      String token = table.token(byRank[(int) keys[i]]);
+      if (!RESERVED.contains(token)) {
+        order.add(token);
+      }
+    }
+    return new Vocab(order);
+  }
+
+  private static final class Count {
+    int n;
+    final long first;
+
+    Count(long first) {
+      this.first = first;
+    }
+  }
+
+  private static Map<String, Count> count(List<List<List<String>>> paragraphs, long firstIndex) {
+    Map<String, Count> counts = new HashMap<>(1 << 16);
+    long index = firstIndex;
+    for (List<List<String>> paragraph : paragraphs) {
+      for (List<String> sentence : paragraph) {
+        for (String token : sentence) {
+          Count c = counts.get(token);
+          if (c == null) {
+            c = new Count(index);
+            counts.put(token, c);
+          }
+          c.n++;
+          index++;
+        }
+      }
+    }
+    return counts;
+  }
+
+  /** Reads {@code vocab.txt}: one token a line, id = line number (from 0). */
+  public static Vocab load(Path vocabTxt) {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(vocabTxt, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new JbertException("no vocabulary at " + vocabTxt + ": pass the folder of a run that wrote vocab.txt");
+    } catch (IOException | UncheckedIOException e) {
+      throw new JbertException("cannot read the vocabulary " + vocabTxt + " (" + e.getMessage()
+          + "): check the file or rebuild it with a fresh run");
+    }
+    if (lines.size() < RESERVED.size() || !lines.subList(0, RESERVED.size()).equals(RESERVED)) {
+      throw new JbertException("not a jbert vocabulary: " + vocabTxt + " must start with the lines "
+          + String.join(" ", RESERVED) + "; rebuild it with a fresh run");
+    }
+    try {
+      return new Vocab(lines);
+    } catch (IllegalArgumentException e) {
+      throw new JbertException("bad vocabulary " + vocabTxt + ": " + e.getMessage() + "; rebuild it with a fresh run");
+    }
+  }
+
+  /** Writes {@code vocab.txt} (one token a line) through a temporary file renamed into place. */
+  public void save(Path vocabTxt) {
+    Path dir = vocabTxt.toAbsolutePath().getParent();
+    try {
+      Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, vocabTxt.getFileName().toString(), ".tmp");
+      try {
+        Files.write(tmp, tokens, StandardCharsets.UTF_8);
+        try {
+          Files.move(tmp, vocabTxt, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(tmp, vocabTxt, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new JbertException("cannot write the vocabulary " + vocabTxt + " (" + e.getMessage()
+          + "): check that the folder is writable");
+    }
+  }
+
+  public int size() {
+    return tokens.size();
+  }
+
+  /** The id of {@code token}; unknown tokens map to {@link #UNK}. */
+  public int id(String token) {
+    Integer id = ids.get(token);
+    return id == null ? UNK : id;
+  }
+
+  public String token(int id) {
+    return tokens.get(id);
+  }
+
+  /** Every token, index = id. */
+  public List<String> tokens() {
+    return tokens;
+  }
+
+  public int[] ids(List<String> tokenList) {
+    int[] out = new int[tokenList.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = id(tokenList.get(i));
+    }
+    return out;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Vocab v && v.tokens.equals(tokens);
+  }
+
+  @Override
+  public int hashCode() {
+    return tokens.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "Vocab(" + size() + " tokens: " + String.join(" ", tokens.subList(0, Math.min(12, size()))) + " ...)";
+  }
+}
