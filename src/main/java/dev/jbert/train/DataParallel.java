@@ -52,41 +52,35 @@ public final class DataParallel implements AutoCloseable {
 
   /**
    * Forward, loss and backward of one batch on every replica; afterwards the master's gradients hold the gradient of
-   * the whole batch's loss. Throws before any backward pass when the loss is not finite.
+   * the whole batch's loss. Throws when a loss is not finite, before the optimiser could use its gradient.
    */
-  public StepLosses forwardBackward(HostBatch batch, int step) {
+  public StepLosses forwardBackward(HostBatch batch, int step, PhaseTimes times) {
     List<HostBatch> parts = BatchParts.split(batch, replicas.size());
     double weightTotal = BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS;
-    float pairs = batch.size();
+    double mlm = 0;
+    double nsp = 0;
     List<NDManager> stepManagers = new ArrayList<>();
     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-      List<NDArray> losses = new ArrayList<>();
-      double mlm = 0;
-      double nsp = 0;
       for (int i = 0; i < parts.size(); i++) {
-        BertModel replica = replicas.get(i);
         NDManager m = replicaManager(i).newSubManager();
         stepManagers.add(m);
-        HeadOutputs out = HeadOutputs.run(replica, parts.get(i), m, mlmAllSlots, true);
-        NDArray mlmPart = PretrainingLoss.crossEntropySum(out.mlmLogits(), out.mlmLabels(), out.mlmWeightsOrNull())
-            .div((float) weightTotal);
-        NDArray nspPart = PretrainingLoss.crossEntropySum(out.nspLogits(), out.nspLabels(), null).div(pairs);
-        mlm += mlmPart.getFloat();
-        nsp += nspPart.getFloat();
-        losses.add(mlmPart.add(nspPart));
+        StepLosses part = ReplicaStep.run(replicas.get(i), parts.get(i), m, collector, weightTotal, batch.size(),
+            mlmAllSlots, step, times);
+        mlm += part.mlm();
+        nsp += part.nsp();
       }
-      StepLosses result = new StepLosses(mlm, nsp);
-      if (!result.finite()) {
-        throw new NonFiniteLossException(step, result);
-      }
-      for (NDArray loss : losses) {
-        collector.backward(loss);
-      }
-      sumGradientsIntoMaster();
-      return result;
     } finally {
       stepManagers.forEach(NDManager::close);
     }
+    long t0 = System.nanoTime();
+    sumGradientsIntoMaster();
+    times.backwardNs += System.nanoTime() - t0;
+    return new StepLosses(mlm, nsp);
+  }
+
+  /** As {@link #forwardBackward(HostBatch, int, PhaseTimes)}, without timing. */
+  public StepLosses forwardBackward(HostBatch batch, int step) {
+    return forwardBackward(batch, step, new PhaseTimes());
   }
 
   /** Copies the master's weights to every other replica, after the optimiser step. */

@@ -2,9 +2,11 @@ package dev.jbert.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.jbert.data.BatchIterator;
 import dev.jbert.data.HostBatch;
+import dev.jbert.data.PretrainingBatch;
 import dev.jbert.data.PretrainingExample;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.GradMode;
@@ -29,12 +31,27 @@ public final class Evaluator {
     double nspCorrect = 0;
     for (HostBatch batch : BatchIterator.inOrder(examples, batchSize)) {
       try (NDManager m = parent.newSubManager()) {
-        HeadOutputs out = HeadOutputs.run(model, batch, m, false, false);
-        mlmSum += PretrainingLoss.crossEntropySum(out.mlmLogits(), out.mlmLabels(), null).getFloat();
-        mlmCorrect += correct(out.mlmLogits(), out.mlmLabels());
-        slots += out.mlmLabels().size();
-        nspSum += PretrainingLoss.crossEntropySum(out.nspLogits(), out.nspLabels(), null).getFloat();
-        nspCorrect += correct(out.nspLogits(), out.nspLabels());
+        PretrainingBatch b = batch.toNDArrays(m);
+        NDArray encoded = model.encode(b.tokens(), b.segments(), b.validLens(), false); // (B, L, H)
+        NDArray nspLogits = model.nspLogits(encoded, false);
+        nspSum += PretrainingLoss.crossEntropySum(nspLogits, b.nspLabels(), null).getFloat();
+        nspCorrect += correct(nspLogits, b.nspLabels());
+        RealSlots real = RealSlots.of(batch);
+        NDArray rows = PretrainingLoss.rows(encoded, m.create(real.rowIndex())); // (N, H)
+        NDArray labels = m.create(real.labels());
+        for (int from = 0; from < real.labels().length; from += ReplicaStep.HEAD_CHUNK_ROWS) {
+          try (NDManager chunkManager = m.newSubManager()) {
+            NDIndex range = new NDIndex("{}:{}", from, Math.min(real.labels().length, from + ReplicaStep.HEAD_CHUNK_ROWS));
+            NDArray chunk = rows.get(range);
+            chunk.attach(chunkManager);
+            NDArray logits = model.mlmHead(chunk, false);
+            NDArray chunkLabels = labels.get(range);
+            chunkLabels.attach(chunkManager);
+            mlmSum += PretrainingLoss.crossEntropySum(logits, chunkLabels, null).getFloat();
+            mlmCorrect += correct(logits, chunkLabels);
+          }
+        }
+        slots += real.labels().length;
       }
     }
     int n = examples.size();

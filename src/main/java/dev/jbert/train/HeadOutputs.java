@@ -7,12 +7,15 @@ import dev.jbert.data.PretrainingBatch;
 import dev.jbert.model.BertModel;
 
 /**
- * One forward pass of the pretraining model over (part of) a batch: MLM logits (N, V) with their labels (N) and
- * weights (N, or null when every row counts), and NSP logits (B, 2) with their labels (B). Every array lives in the
- * given manager, which the caller closes at the end of the step.
+ * One forward pass of the pretraining model over (part of) a batch, unchunked: MLM logits (N, V) with their labels
+ * (N) and weights (N, or null when every row counts), and NSP logits (B, 2) with their labels (B). Every array lives
+ * in the given manager, which the caller closes.
  */
 public record HeadOutputs(
     NDArray mlmLogits, NDArray mlmLabels, NDArray mlmWeightsOrNull, NDArray nspLogits, NDArray nspLabels) {
+
+  /** MLM logits of every slot, padded ones included, flattened to (B * P, V), with labels and weights (B * P). */
+  public record MlmInputs(NDArray logits, NDArray labels, NDArray weights) {}
 
   /**
    * @param allSlots run the MLM head on all maxPreds slots of every example, padded ones included (d2l's way), rather
@@ -23,13 +26,17 @@ public record HeadOutputs(
     NDArray encoded = model.encode(b.tokens(), b.segments(), b.validLens(), training); // (B, L, H)
     NDArray nspLogits = model.nspLogits(encoded, training); // (B, 2)
     if (allSlots) {
-      NDArray logits = model.mlmLogits(encoded, b.predPositions(), training); // (B, P, V)
-      long vocab = logits.getShape().get(2);
-      return new HeadOutputs(logits.reshape(-1, vocab), b.mlmLabels().reshape(-1), b.mlmWeights().reshape(-1),
-          nspLogits, b.nspLabels());
+      MlmInputs all = allSlots(model, encoded, b, training);
+      return new HeadOutputs(all.logits(), all.labels(), all.weights(), nspLogits, b.nspLabels());
     }
     RealSlots slots = RealSlots.of(part);
     NDArray rows = PretrainingLoss.rows(encoded, m.create(slots.rowIndex())); // (N, H)
     return new HeadOutputs(model.mlmHead(rows, training), m.create(slots.labels()), null, nspLogits, b.nspLabels());
+  }
+
+  static MlmInputs allSlots(BertModel model, NDArray encoded, PretrainingBatch b, boolean training) {
+    NDArray logits = model.mlmLogits(encoded, b.predPositions(), training); // (B, P, V)
+    long vocab = logits.getShape().get(2);
+    return new MlmInputs(logits.reshape(-1, vocab), b.mlmLabels().reshape(-1), b.mlmWeights().reshape(-1));
   }
 }

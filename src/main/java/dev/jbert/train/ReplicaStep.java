@@ -1,0 +1,92 @@
+package dev.jbert.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.training.GradientCollector;
+import dev.jbert.data.HostBatch;
+import dev.jbert.data.PretrainingBatch;
+import dev.jbert.model.BertModel;
+
+/**
+ * Forward, loss and backward of one replica over its part of a batch, adding to the replica's gradients.
+ *
+ * <p>The MLM head (Linear to V = 20256 outputs) dominates memory: its logits for a whole batch of 512 take 290 MB a
+ * copy, and forward plus backward hold several copies. So the head runs on the real prediction slots only, in chunks of
+ * {@link #HEAD_CHUNK_ROWS} rows, each chunk's backward right after its forward: the chunks' gradients with respect to
+ * their input rows accumulate in a detached leaf, and one last backward carries them, with the NSP loss, through the
+ * encoder. The result equals the unchunked loss and gradient up to float rounding, and each chunk's buffers (about
+ * 20 MB) stay below glibc's mmap threshold, so they are reused instead of being faulted in afresh every step.
+ */
+final class ReplicaStep {
+  /** Rows of the MLM head per chunk: 256 x 20256 floats = 20 MB per logits buffer. */
+  static final int HEAD_CHUNK_ROWS = 256;
+
+  private ReplicaStep() {}
+
+  /**
+   * @param weightTotal sum of the MLM weights of the whole batch (+ eps), the denominator of every part's MLM loss
+   * @param pairs sentence pairs in the whole batch, the denominator of every part's NSP loss
+   */
+  static StepLosses run(BertModel model, HostBatch part, NDManager m, GradientCollector collector, double weightTotal,
+      float pairs, boolean allSlots, int step, PhaseTimes times) {
+    long t0 = System.nanoTime();
+    PretrainingBatch b = part.toNDArrays(m);
+    long t1 = System.nanoTime();
+    times.dataNs += t1 - t0;
+
+    NDArray encoded = model.encode(b.tokens(), b.segments(), b.validLens(), true); // (B, L, H)
+    NDArray nsp = PretrainingLoss.crossEntropySum(model.nspLogits(encoded, true), b.nspLabels(), null).div(pairs);
+    if (allSlots) {
+      HeadOutputs.MlmInputs all = HeadOutputs.allSlots(model, encoded, b, true);
+      NDArray mlm = PretrainingLoss.crossEntropySum(all.logits(), all.labels(), all.weights())
+          .div((float) weightTotal);
+      StepLosses losses = checked(new StepLosses(mlm.getFloat(), nsp.getFloat()), step);
+      long t2 = System.nanoTime();
+      collector.backward(mlm.add(nsp));
+      times.forwardNs += t2 - t1;
+      times.backwardNs += System.nanoTime() - t2;
+      return losses;
+    }
+
+    RealSlots slots = RealSlots.of(part);
+    NDArray rows = PretrainingLoss.rows(encoded, m.create(slots.rowIndex())); // (N, H)
+    NDArray labels = m.create(slots.labels()); // (N)
+    NDArray rowsLeaf = rows.stopGradient();
+    rowsLeaf.setRequiresGradient(true);
+    long forwardNs = System.nanoTime() - t1;
+    long backwardNs = 0;
+    double mlm = 0;
+    int n = slots.labels().length;
+    for (int from = 0; from < n; from += HEAD_CHUNK_ROWS) {
+      int to = Math.min(n, from + HEAD_CHUNK_ROWS);
+      try (NDManager chunkManager = m.newSubManager()) {
+        long c0 = System.nanoTime();
+        NDIndex range = new NDIndex("{}:{}", from, to);
+        NDArray chunk = rowsLeaf.get(range);
+        chunk.attach(chunkManager); // so the chunk's activations are freed with it
+        NDArray chunkLoss = PretrainingLoss.crossEntropySum(
+            model.mlmHead(chunk, true), labels.get(range), null).div((float) weightTotal);
+        mlm += chunkLoss.getFloat();
+        long c1 = System.nanoTime();
+        collector.backward(chunkLoss);
+        forwardNs += c1 - c0;
+        backwardNs += System.nanoTime() - c1;
+      }
+    }
+    StepLosses losses = checked(new StepLosses(mlm, nsp.getFloat()), step);
+    long t2 = System.nanoTime();
+    // d(sum(rows * g))/d(rows) = g: carries the head's gradient (and NSP's) back through the encoder
+    collector.backward(nsp.add(rows.mul(rowsLeaf.getGradient()).sum()));
+    times.forwardNs += forwardNs;
+    times.backwardNs += backwardNs + System.nanoTime() - t2;
+    return losses;
+  }
+
+  private static StepLosses checked(StepLosses losses, int step) {
+    if (!losses.finite()) {
+      throw new DataParallel.NonFiniteLossException(step, losses);
+    }
+    return losses;
+  }
+}
