@@ -39,7 +39,7 @@ public final class DataCommand implements Callable<Integer> {
     DataConfig config = data.config();
     long start = System.nanoTime();
     Corpus corpus = data.openCorpus(spec.commandLine().getErr());
-    PretrainingDataset dataset = PretrainingDataset.build(corpus.trainLines(), config);
+    PretrainingDataset dataset = PretrainingDataset.build(corpus, config);
     // reported time: from the archive to the examples, reading included
     DatasetStats stats = dataset.stats().withSeconds((System.nanoTime() - start) / 1e9);
     if (json) {

@@ -34,6 +34,7 @@ public final class Corpus {
   private final List<String> trainLines;
   private final byte[] trainBytes;
   private Optional<List<String>> validLines;
+  private String trainSha256;
 
   private Corpus(Path source, Path zip, byte[] trainBytes) {
     this.source = source;
@@ -86,9 +87,12 @@ public final class Corpus {
   }
 
   /** SHA-256 of the bytes of {@code wiki.train.tokens} (hex). */
-  public String trainSha256() {
+  public synchronized String trainSha256() {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(trainBytes));
+      if (trainSha256 == null) {
+        trainSha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(trainBytes));
+      }
+      return trainSha256;
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);
     }
@@ -135,7 +139,11 @@ public final class Corpus {
   }
 
   private static String decode(Path source, String name, byte[] bytes) {
-    try {
+    String text = new String(bytes, StandardCharsets.UTF_8); // the fast path; malformed input becomes U+FFFD
+    if (text.indexOf('\uFFFD') < 0) {
+      return text;
+    }
+    try { // a replacement character: either in the text or a decoding error
       return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)

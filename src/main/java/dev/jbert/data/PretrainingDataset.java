@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
 /**
@@ -57,6 +58,18 @@ public final class PretrainingDataset {
 
   /** Builds the examples with a given vocabulary (the training split's, for the validation split). */
   public static PretrainingDataset build(List<String> lines, Vocab vocab, DataConfig config) {
+    return build(lines, vocab, config, () -> sha256(lines));
+  }
+
+  /**
+   * The training split of {@code corpus}, as {@link #build(List, DataConfig)}; the checksum in the statistics is the
+   * file's, taken from its bytes.
+   */
+  public static PretrainingDataset build(Corpus corpus, DataConfig config) {
+    return build(corpus.trainLines(), null, config, corpus::trainSha256);
+  }
+
+  private static PretrainingDataset build(List<String> lines, Vocab vocab, DataConfig config, Supplier<String> sha) {
     long start = System.nanoTime();
     TokenizedCorpus corpus = TokenizedCorpus.of(lines);
     int[][][] ids = corpus.paragraphs;
@@ -94,8 +107,9 @@ public final class PretrainingDataset {
       }
     }
     DrawCounts draws = new DrawCounts(counts[0], counts[1], counts[2], counts[3], counts[4]);
+    String checksum = sha.get();
     double seconds = (System.nanoTime() - start) / 1e9;
-    DatasetStats stats = stats(v, ids, examples, seconds, sha256(lines));
+    DatasetStats stats = stats(v, ids, examples, seconds, checksum);
     return new PretrainingDataset(config, v, ids, List.copyOf(examples), sources.toArray(int[][]::new), draws, stats);
   }
 
