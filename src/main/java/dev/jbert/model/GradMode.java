@@ -1,5 +1,6 @@
 package dev.jbert.model;
 
+import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
@@ -11,6 +12,7 @@ public final class GradMode {
   private GradMode() {}
 
   public static void off() {
+    Engine.getInstance(); // loads the native library on first use
     JniUtils.setGradMode(false);
   }
 }

@@ -1,0 +1,78 @@
+package dev.jbert.cli;
+
+import dev.jbert.Json;
+import dev.jbert.data.Corpus;
+import dev.jbert.data.PretrainingDataset;
+import dev.jbert.model.BertConfig;
+import dev.jbert.train.BenchResult;
+import dev.jbert.train.Benchmark;
+import dev.jbert.train.TrainConfig;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code jbert bench}: steady-state pretraining speed of the d2l configuration on the real data. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Measure pretraining speed of the d2l configuration (batch 512, max_len 64) on WikiText-2:"
+        + " pairs/s, ms per phase, achieved GFLOP/s against a 2048^3 matrix product, peak RSS.")
+public final class BenchCommand implements Callable<Integer> {
+  @Mixin DataOptions dataOptions;
+  @Mixin Verbosity verbosity;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--steps", paramLabel = "N", defaultValue = "20", description = "Timed steps (default: ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "512", description = "Sentence pairs per step (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--mlm-all-slots", description = "Run the MLM head on padded slots too, as d2l does.")
+  boolean mlmAllSlots;
+
+  @Option(names = "--json", description = "Print one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    Corpus corpus = dataOptions.openCorpus(spec.commandLine().getErr());
+    PretrainingDataset data = PretrainingDataset.build(corpus.trainLines(), dataOptions.config());
+    TrainConfig ref = TrainConfig.reference();
+    TrainConfig train = new TrainConfig(batchSize, warmup + steps, ref.lr(), ref.beta1(), ref.beta2(), ref.eps(),
+        dataOptions.config().seed(), 0, 0, mlmAllSlots);
+    BenchResult r = Benchmark.run(BertConfig.d2l(data.vocab().size()), train, data.examples(), warmup, steps);
+    if (json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("pairs_per_s", r.pairsPerS());
+      m.put("step_ms", r.stepMs());
+      m.put("data_ms", r.dataMs());
+      m.put("forward_ms", r.forwardMs());
+      m.put("backward_ms", r.backwardMs());
+      m.put("optimizer_ms", r.optimizerMs());
+      m.put("model_gflops", r.modelGflops());
+      m.put("matmul_gflops", r.matmulGflops());
+      m.put("flop_ratio", r.flopRatio());
+      m.put("peak_rss_mb", r.peakRssMb());
+      out.println(Json.mapper().writeValueAsString(m));
+    } else {
+      out.printf(Locale.ROOT, "%.1f sentence pairs/s, %.0f ms/step (data %.1f, forward %.0f, backward %.0f,"
+          + " optimizer %.0f)%n", r.pairsPerS(), r.stepMs(), r.dataMs(), r.forwardMs(), r.backwardMs(),
+          r.optimizerMs());
+      out.printf(Locale.ROOT, "model %.1f GFLOP/s = %.2f x the %.1f GFLOP/s of a 2048^3 matmul; peak RSS %.0f MB%n",
+          r.modelGflops(), r.flopRatio(), r.matmulGflops(), r.peakRssMb());
+    }
+    out.flush();
+    return 0;
+  }
+}

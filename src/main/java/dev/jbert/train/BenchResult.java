@@ -1,0 +1,22 @@
+package dev.jbert.train;
+
+/**
+ * Steady-state training speed of the d2l configuration (milliseconds are per step, means over the timed steps).
+ *
+ * @param modelGflops achieved model GFLOP/s: the multiply-adds of the work actually done (see {@link ModelFlops}),
+ *     times 2, over the step time
+ * @param matmulGflops fp32 GFLOP/s of a 2048 x 2048 matrix product measured in the same process
+ * @param flopRatio modelGflops / matmulGflops
+ * @param peakRssMb the process's peak resident set size (VmHWM)
+ */
+public record BenchResult(
+    double pairsPerS,
+    double stepMs,
+    double dataMs,
+    double forwardMs,
+    double backwardMs,
+    double optimizerMs,
+    double modelGflops,
+    double matmulGflops,
+    double flopRatio,
+    double peakRssMb) {}
