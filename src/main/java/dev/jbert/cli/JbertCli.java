@@ -12,7 +12,16 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = JbertCli.Version.class,
     description = "Pretrain d2l's BERT on WikiText-2 and encode text with it.",
-    subcommands = {PretrainCommand.class, DataCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      PretrainCommand.class,
+      DataCommand.class,
+      BenchCommand.class,
+      EncodeCommand.class,
+      SimilarityCommand.class,
+      FillMaskCommand.class,
+      NextSentenceCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class JbertCli implements Runnable {
   public static final int EXIT_USAGE = 2;
 

@@ -1,0 +1,45 @@
+package dev.jbert.cli;
+
+import dev.jbert.encode.Bert;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code jbert similarity}: how much a word's vector changes between two contexts. */
+@Command(
+    name = "similarity",
+    mixinStandardHelpOptions = true,
+    description = "Cosine similarity of a word's vectors in two contexts (BERT is context sensitive).")
+public final class SimilarityCommand implements Callable<Integer> {
+  @Mixin ModelOption model;
+  @Mixin Verbosity verbosity;
+
+  @Option(names = "--word", required = true, description = "The word to compare (its first occurrence in each context).")
+  String word;
+
+  @Parameters(index = "0", paramLabel = "CONTEXT_A", description = "The first context.")
+  String contextA;
+
+  @Parameters(index = "1", paramLabel = "CONTEXT_B", description = "The second context.")
+  String contextB;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    double cosine;
+    try (Bert bert = Bert.load(model.dir)) {
+      cosine = bert.similarity(word, contextA, contextB);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(Locale.ROOT, "cosine similarity of '%s': %.6f%n", word, cosine);
+    out.flush();
+    return 0;
+  }
+}

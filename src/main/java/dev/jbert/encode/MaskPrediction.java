@@ -1,0 +1,15 @@
+package dev.jbert.encode;
+
+import java.util.List;
+
+/**
+ * The MLM head's best guesses for one {@code <mask>}.
+ *
+ * @param position the index of the {@code <mask>} in the encoded tokens ({@code <cls>} is 0)
+ * @param predictions the most probable tokens, most probable first
+ */
+public record MaskPrediction(int position, List<Prediction> predictions) {
+
+  /** A token and its probability (softmax over the whole vocabulary). */
+  public record Prediction(String token, double probability) {}
+}

@@ -1,0 +1,200 @@
+package dev.jbert.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jbert.Json;
+import dev.jbert.encode.Bert;
+import dev.jbert.encode.Encoding;
+import dev.jbert.encode.MaskPrediction;
+import dev.jbert.encode.TinyModel;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The commands that use a pretrained model: encode, similarity, fill-mask, next-sentence. */
+class EncodeCommandsTest {
+  @TempDir static Path dir;
+  static Bert bert;
+
+  @BeforeAll
+  static void load() {
+    bert = Bert.load(TinyModel.write(dir));
+  }
+
+  @AfterAll
+  static void close() {
+    bert.close();
+  }
+
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = JbertCli.execute(args, new PrintWriter(out), new PrintWriter(err));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static JsonNode json(Run run) throws Exception {
+    assertThat(run.code()).as(run.err()).isZero();
+    return Json.mapper().readTree(run.out());
+  }
+
+  static List<String> keys(JsonNode node) {
+    List<String> keys = new ArrayList<>();
+    node.fieldNames().forEachRemaining(keys::add);
+    return keys;
+  }
+
+  /** One line starting with "error: ", exit code 2, no stack trace. */
+  static void assertOneLineError(Run run, String fragment) {
+    assertThat(run.code()).as(run.err()).isEqualTo(2);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err().strip()).startsWith("error: ").contains(fragment).doesNotContain("\n")
+        .doesNotContain("Exception");
+  }
+
+  @Test
+  void encodePrintsTokensShapeAndTheFirstValues() {
+    Run run = run("encode", "--model", dir.toString(), "a crane is flying");
+    assertThat(run.code()).as(run.err()).isZero();
+    Encoding e = bert.encode("a crane is flying");
+    List<String> lines = run.out().lines().toList();
+    assertThat(lines).hasSize(8);
+    assertThat(lines.get(0)).isEqualTo("tokens: <cls> a crane is flying <sep>");
+    assertThat(lines.get(1)).isEqualTo("shape: (1, 6, 128)");
+    for (int i = 0; i < 6; i++) {
+      float[] v = e.vector(i);
+      assertThat(lines.get(2 + i)).isEqualTo(String.format(Locale.ROOT, "%3d %-6s [%8.4f, %8.4f, %8.4f, ...]", i,
+          e.tokens().get(i), v[0], v[1], v[2]));
+    }
+  }
+
+  @Test
+  void encodeJsonHasTheFullVectorsOfAPair() throws Exception {
+    JsonNode root = json(run("encode", "--model", dir.toString(), "a crane driver came", "--pair", "he just zebra",
+        "--json"));
+    assertThat(keys(root)).containsExactly("encoding", "shape", "tokens", "unknown");
+    Encoding e = bert.encode("a crane driver came", "he just zebra");
+    assertThat(root.get("shape").toString()).isEqualTo("[1,10,128]");
+    assertThat(root.get("tokens")).extracting(JsonNode::asText)
+        .containsExactly("<cls>", "a", "crane", "driver", "came", "<sep>", "he", "just", "zebra", "<sep>");
+    assertThat(root.get("unknown").toString()).isEqualTo("[\"zebra\"]");
+    assertThat(root.get("encoding")).hasSize(10);
+    for (int t = 0; t < 10; t++) {
+      JsonNode row = root.get("encoding").get(t);
+      assertThat(row).hasSize(128);
+      for (int h = 0; h < 128; h++) {
+        assertThat((float) row.get(h).asDouble()).isEqualTo(e.vector(t)[h]);
+      }
+    }
+  }
+
+  @Test
+  void encodeTruncatesOnlyWhenAsked() throws Exception {
+    String words = String.join(" ", Collections.nCopies(1200, "crane"));
+    assertOneLineError(run("encode", "--model", dir.toString(), words),
+        "the input has 1202 tokens with <cls> and <sep>, more than the model's 1000 positions");
+    Run run = run("encode", "--model", dir.toString(), words, "--truncate", "--json");
+    assertThat(json(run).get("shape").toString()).isEqualTo("[1,1000,128]");
+    assertThat(run.err()).isEqualTo("note: truncated: dropped 202 words\n");
+  }
+
+  @Test
+  void similarityPrintsTheCosine() {
+    Run run = run("similarity", "--model", dir.toString(), "--word", "crane", "a crane is flying",
+        "a crane driver came");
+    assertThat(run.code()).as(run.err()).isZero();
+    double expected = bert.similarity("crane", "a crane is flying", "a crane driver came");
+    assertThat(run.out()).isEqualTo(String.format(Locale.ROOT, "cosine similarity of 'crane': %.6f%n", expected));
+    assertOneLineError(run("similarity", "--model", dir.toString(), "--word", "crane", "a crane is flying",
+        "he just left"), "the word 'crane' is not in the second context: he just left");
+  }
+
+  @Test
+  void fillMaskJsonListsTheTopTokensOfEachMask() throws Exception {
+    JsonNode root = json(run("fill-mask", "--model", dir.toString(), "the game was released in <mask>", "--top", "3",
+        "--json"));
+    assertThat(keys(root)).containsExactly("masks");
+    List<MaskPrediction> expected = bert.fillMask("the game was released in <mask>", 3);
+    assertThat(root.get("masks")).hasSize(1);
+    JsonNode mask = root.get("masks").get(0);
+    assertThat(keys(mask)).containsExactly("position", "predictions");
+    assertThat(mask.get("position").asInt()).isEqualTo(6);
+    assertThat(mask.get("predictions")).hasSize(3);
+    for (int k = 0; k < 3; k++) {
+      JsonNode p = mask.get("predictions").get(k);
+      assertThat(keys(p)).containsExactly("probability", "token");
+      assertThat(p.get("token").asText()).isEqualTo(expected.get(0).predictions().get(k).token());
+      assertThat(p.get("probability").asDouble()).isEqualTo(expected.get(0).predictions().get(k).probability());
+    }
+  }
+
+  @Test
+  void fillMaskTableShowsTheDefaultFiveTokens() {
+    Run run = run("fill-mask", "--model", dir.toString(), "the game was <mask> in 2010");
+    assertThat(run.code()).as(run.err()).isZero();
+    MaskPrediction expected = bert.fillMask("the game was <mask> in 2010", 5).get(0);
+    List<String> lines = run.out().lines().toList();
+    assertThat(lines).hasSize(6);
+    assertThat(lines.get(0)).isEqualTo("<mask> at position 4:");
+    for (int k = 0; k < 5; k++) {
+      MaskPrediction.Prediction p = expected.predictions().get(k);
+      assertThat(lines.get(1 + k)).isEqualTo(String.format(Locale.ROOT, "  %-20s %.6f", p.token(), p.probability()));
+    }
+    assertOneLineError(run("fill-mask", "--model", dir.toString(), "no masks here"), "no <mask> in the text");
+  }
+
+  @Test
+  void nextSentenceJsonHasOneProbability() throws Exception {
+    JsonNode root = json(run("next-sentence", "--model", dir.toString(), "he just left", "a crane is flying",
+        "--json"));
+    assertThat(keys(root)).containsExactly("is_next_probability");
+    double expected = bert.nextSentence("he just left", "a crane is flying");
+    assertThat(root.get("is_next_probability").asDouble()).isCloseTo(expected, within(1e-15));
+    Run text = run("next-sentence", "--model", dir.toString(), "he just left", "a crane is flying");
+    assertThat(text.out()).isEqualTo(String.format(Locale.ROOT, "probability that B follows A: %.6f%n", expected));
+  }
+
+  @Test
+  void badInputGetsOneLineErrorsAndExitCodeTwo(@TempDir Path tmp) throws Exception {
+    Path missing = tmp.resolve("missing");
+    assertOneLineError(run("encode", "--model", missing.toString(), "a crane"),
+        "no model folder at " + missing + "; pass a folder written by ./jbert pretrain");
+    Path mismatch = TinyModel.write(Files.createDirectories(tmp.resolve("mismatch")), 5, 3);
+    for (String command : List.of("encode", "fill-mask")) {
+      assertOneLineError(run(command, "--model", mismatch.toString(), "a <mask>"),
+          "tokens but the model's vocab_size is " + (TinyModel.vocab().size() + 5));
+    }
+    assertOneLineError(run("encode", "--model", dir.toString(), " "), "the text is empty; give at least one word");
+    assertOneLineError(run("encode", "--model", dir.toString(), "a crane", "--pair", ""),
+        "the second text of the pair is empty");
+    assertOneLineError(run("next-sentence", "--model", dir.toString(), "", "he left"), "the text is empty");
+    assertOneLineError(run("encode", "--model", dir.toString(), "a crane", "--bogus"),
+        "Unknown option: '--bogus' (see 'jbert encode --help')");
+    assertOneLineError(run("similarity", "--model", dir.toString(), "a crane", "a crane"),
+        "Missing required option: '--word=<word>'");
+    assertOneLineError(run("fill-mask", "--model", dir.toString(), "a <mask>", "--top", "0"),
+        "top must be at least 1, got 0");
+  }
+
+  @Test
+  void helpShowsTheDefaults() {
+    Run run = run("fill-mask", "--help");
+    assertThat(run.code()).isZero();
+    assertThat(run.out()).contains("--model=DIR").contains("(default: 5)");
+    assertThat(run("--help").out()).contains("encode").contains("similarity").contains("fill-mask")
+        .contains("next-sentence");
+  }
+}

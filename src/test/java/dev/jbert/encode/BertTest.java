@@ -1,0 +1,295 @@
+package dev.jbert.encode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jbert.JbertException;
+import dev.jbert.data.Vocab;
+import dev.jbert.model.BertModel;
+import dev.jbert.model.BertOutput;
+import dev.jbert.model.GradMode;
+import dev.jbert.model.ModelFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BertTest {
+  @TempDir static Path dir;
+  static Bert bert;
+
+  @BeforeAll
+  static void load() {
+    bert = Bert.load(TinyModel.write(dir));
+  }
+
+  @AfterAll
+  static void close() {
+    bert.close();
+  }
+
+  /** What the model gives for {@code tokens} computed directly with BertModel, as the test's reference. */
+  private static BertOutput reference(NDManager m, BertModel model, long[] ids, long[] segments, long[] predPositions) {
+    GradMode.off();
+    NDArray tokens = m.create(ids, new Shape(1, ids.length));
+    NDArray seg = m.create(segments, new Shape(1, ids.length));
+    NDArray valid = m.create(new float[] {ids.length});
+    NDArray pred = predPositions == null ? null : m.create(predPositions, new Shape(1, predPositions.length));
+    return model.forward(tokens, seg, valid, pred, false);
+  }
+
+  private static long[] ids(String... tokens) {
+    Vocab vocab = TinyModel.vocab();
+    return java.util.Arrays.stream(tokens).mapToLong(vocab::id).toArray();
+  }
+
+  private static double[] softmax(float[] logits) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float l : logits) {
+      max = Math.max(max, l);
+    }
+    double sum = 0;
+    double[] p = new double[logits.length];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = Math.exp((double) logits[i] - max);
+      sum += p[i];
+    }
+    for (int i = 0; i < p.length; i++) {
+      p[i] /= sum;
+    }
+    return p;
+  }
+
+  @Test
+  void specSectionNineShapes() {
+    Encoding single = bert.encode("a crane is flying");
+    assertThat(single.shape()).containsExactly(1, 6, 128);
+    assertThat(single.tokens()).containsExactly("<cls>", "a", "crane", "is", "flying", "<sep>");
+    Encoding pair = bert.encode("a crane driver came", "he just left");
+    assertThat(pair.shape()).containsExactly(1, 10, 128);
+    assertThat(pair.tokens())
+        .containsExactly("<cls>", "a", "crane", "driver", "came", "<sep>", "he", "just", "left", "<sep>");
+    assertThat(pair.vectors()).hasDimensions(10, 128);
+  }
+
+  @Test
+  void vectorsAreTheModelsEncoderOutputInInferenceMode() {
+    Encoding pair = bert.encode("a crane driver came", "he just left");
+    try (NDManager m = NDManager.newBaseManager(); BertModel model = ModelFiles.load(dir, m)) {
+      float[] expected = reference(m, model, ids("<cls>", "a", "crane", "driver", "came", "<sep>", "he", "just", "left",
+          "<sep>"), new long[] {0, 0, 0, 0, 0, 0, 1, 1, 1, 1}, null).encoded().toFloatArray();
+      for (int t = 0; t < 10; t++) {
+        assertThat(pair.vector(t)).containsExactly(java.util.Arrays.copyOfRange(expected, t * 128, (t + 1) * 128));
+      }
+    }
+    assertThat(pair.cls()).containsExactly(pair.vectors()[0]);
+  }
+
+  @Test
+  void sameInputGivesIdenticalVectorsEveryTime() {
+    Encoding first = bert.encode("a crane is flying");
+    Encoding second = bert.encode("a crane is flying");
+    assertThat(second.vectors()).isDeepEqualTo(first.vectors());
+    assertThat(first.cls()[0]).isNotZero();
+    // text is normalised as the corpus: lower case, white space
+    assertThat(bert.encode("  A CRANE\tis   Flying ").vectors()).isDeepEqualTo(first.vectors());
+  }
+
+  @Test
+  void craneDependsOnItsContext() {
+    float[] flying = bert.encode("a crane is flying").vector(2);
+    float[] driver = bert.encode("a crane driver came").vector(2);
+    assertThat(driver).isNotEqualTo(flying);
+    double cosine = Bert.cosine(flying, driver);
+    assertThat(cosine).isLessThan(0.9999).isGreaterThan(-1.0);
+    assertThat(bert.similarity("Crane", "a crane is flying", "a crane driver came")).isCloseTo(cosine, within(1e-12));
+    assertThat(bert.similarity("crane", "a crane is flying", "a crane is flying")).isCloseTo(1.0, within(1e-6));
+    assertThatThrownBy(() -> bert.similarity("crane", "a crane is flying", "he just left"))
+        .isInstanceOf(JbertException.class).hasMessageContaining("'crane' is not in the second context");
+  }
+
+  @Test
+  void unknownWordsBecomeUnkAndAreReported() {
+    Encoding e = bert.encode("a zebra is flying", "the Okapi left");
+    assertThat(e.unknownPositions()).containsExactly(2, 7);
+    assertThat(e.unknownWords()).containsExactly("zebra", "okapi");
+    assertThat(e.vectors()).isDeepEqualTo(bert.encode("a <unk> is flying", "the <unk> left").vectors());
+    assertThat(bert.encode("a <unk> is flying").unknownPositions()).isEmpty();
+  }
+
+  @Test
+  void batchEncodingEqualsOneByOne() {
+    List<Input> inputs = List.of(Input.text("a crane is flying"), Input.pair("a crane driver came", "he just left"),
+        Input.tokens(List.of("he")), Input.tokens(List.of("the", "game"), List.of("was", "released", "in", "2010")));
+    List<Encoding> batch = bert.encodeBatch(inputs);
+    assertThat(batch).hasSize(4);
+    for (int i = 0; i < inputs.size(); i++) {
+      Encoding alone = bert.encode(inputs.get(i));
+      assertThat(batch.get(i).tokens()).isEqualTo(alone.tokens());
+      assertThat(batch.get(i).length()).isEqualTo(alone.length());
+      for (int t = 0; t < alone.length(); t++) {
+        float[] got = batch.get(i).vector(t);
+        for (int h = 0; h < 128; h++) {
+          assertThat(got[h]).as("input %d token %d value %d", i, t, h).isCloseTo(alone.vector(t)[h], within(2e-5f));
+        }
+      }
+    }
+    assertThat(bert.encodeBatch(List.of())).isEmpty();
+  }
+
+  @Test
+  void eightThreadsAtOnceGiveTheSequentialResults() throws Exception {
+    List<Input> inputs = new ArrayList<>();
+    for (String s : TinyModel.SENTENCES) {
+      inputs.add(Input.text(s));
+      inputs.add(Input.pair(s, "he just left"));
+    }
+    List<Encoding> sequential = inputs.stream().map(bert::encode).toList();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<List<Encoding>>> futures = new ArrayList<>();
+      for (int thread = 0; thread < 8; thread++) {
+        List<Integer> order = new ArrayList<>(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11));
+        Collections.rotate(order, thread);
+        futures.add(pool.submit(() -> {
+          Encoding[] out = new Encoding[inputs.size()];
+          for (int rep = 0; rep < 3; rep++) {
+            for (int i : order) {
+              out[i] = bert.encode(inputs.get(i));
+            }
+          }
+          return List.of(out);
+        }));
+      }
+      for (Future<List<Encoding>> f : futures) {
+        List<Encoding> got = f.get();
+        for (int i = 0; i < inputs.size(); i++) {
+          assertThat(got.get(i).vectors()).isDeepEqualTo(sequential.get(i).vectors());
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void callsLeaveNoArraysBehind() {
+    NDManager params = bert.model().manager();
+    int before = params.getManagedArrays().size();
+    bert.encode("a crane is flying");
+    bert.fillMask("the game was <mask> in 2010", 3);
+    bert.nextSentence("he just left", "a crane is flying");
+    assertThat(params.getManagedArrays()).hasSize(before);
+  }
+
+  @Test
+  void fillMaskIsTheArgMaxOfTheMlmLogitsAndASoftmaxOverTheVocabulary() {
+    Vocab vocab = TinyModel.vocab();
+    List<MaskPrediction> masks = bert.fillMask("the game was released in <mask>", vocab.size());
+    assertThat(masks).hasSize(1);
+    MaskPrediction mask = masks.get(0);
+    assertThat(mask.position()).isEqualTo(6);
+    float[] logits;
+    try (NDManager m = NDManager.newBaseManager(); BertModel model = ModelFiles.load(dir, m)) {
+      logits = reference(m, model, ids("<cls>", "the", "game", "was", "released", "in", "<mask>", "<sep>"),
+          new long[8], new long[] {6}).mlmLogitsOrNull().toFloatArray();
+    }
+    assertThat(logits).hasSize(vocab.size());
+    int argMax = 0;
+    for (int i = 1; i < logits.length; i++) {
+      argMax = logits[i] > logits[argMax] ? i : argMax;
+    }
+    double[] expected = softmax(logits);
+    List<MaskPrediction.Prediction> predictions = mask.predictions();
+    assertThat(predictions).hasSize(vocab.size());
+    assertThat(predictions.get(0).token()).isEqualTo(vocab.token(argMax));
+    double sum = 0;
+    for (int k = 0; k < predictions.size(); k++) {
+      MaskPrediction.Prediction p = predictions.get(k);
+      assertThat(p.probability()).isCloseTo(expected[vocab.id(p.token())], within(1e-12));
+      if (k > 0) {
+        assertThat(p.probability()).isLessThanOrEqualTo(predictions.get(k - 1).probability());
+      }
+      sum += p.probability();
+    }
+    assertThat(sum).isCloseTo(1.0, within(1e-9));
+    assertThat(bert.fillMask("the game was released in <mask>", 3).get(0).predictions())
+        .containsExactlyElementsOf(predictions.subList(0, 3));
+  }
+
+  @Test
+  void fillMaskAnswersEveryMask() {
+    List<MaskPrediction> masks = bert.fillMask("<MASK> game was <mask> in 2010", 2);
+    assertThat(masks).extracting(MaskPrediction::position).containsExactly(1, 4);
+    assertThat(masks).allSatisfy(m -> assertThat(m.predictions()).hasSize(2));
+    assertThatThrownBy(() -> bert.fillMask("the game was released", 5))
+        .isInstanceOf(JbertException.class).hasMessageContaining("no <mask>");
+    assertThatThrownBy(() -> bert.fillMask("the <mask>", 0)).isInstanceOf(JbertException.class);
+  }
+
+  @Test
+  void nextSentenceIsTheSoftmaxOfTheNspLogits() {
+    float[] logits;
+    try (NDManager m = NDManager.newBaseManager(); BertModel model = ModelFiles.load(dir, m)) {
+      logits = reference(m, model, ids("<cls>", "he", "just", "left", "<sep>", "a", "crane", "is", "flying", "<sep>"),
+          new long[] {0, 0, 0, 0, 0, 1, 1, 1, 1, 1}, null).nspLogits().toFloatArray();
+    }
+    double p = bert.nextSentence("he just left", "a crane is flying");
+    assertThat(p).isCloseTo(softmax(logits)[1], within(1e-12)).isStrictlyBetween(0.0, 1.0);
+  }
+
+  @Test
+  void emptyTextIsRefused() {
+    assertThatThrownBy(() -> bert.encode("  ")).isInstanceOf(JbertException.class)
+        .hasMessage("the text is empty; give at least one word");
+    assertThatThrownBy(() -> bert.encode("a crane", "")).isInstanceOf(JbertException.class)
+        .hasMessageContaining("second text of the pair is empty");
+  }
+
+  @Test
+  void inputLongerThanThePositionsIsRefusedOrTruncated() {
+    String words = String.join(" ", Collections.nCopies(999, "crane"));
+    assertThat(bert.maxLength()).isEqualTo(1000);
+    assertThat(bert.encode(String.join(" ", Collections.nCopies(998, "crane"))).length()).isEqualTo(1000);
+    assertThatThrownBy(() -> bert.encode(words)).isInstanceOf(JbertException.class)
+        .hasMessage("the input has 1001 tokens with <cls> and <sep>, more than the model's 1000 positions; "
+            + "shorten it or truncate it (--truncate)");
+    try (Bert truncating = Bert.load(dir, true)) {
+      Encoding cut = truncating.encode(words);
+      assertThat(cut.shape()).containsExactly(1, 1000, 128);
+      assertThat(cut.truncatedTokens()).isEqualTo(1);
+      Encoding pair = truncating.encode(words, "he just left");
+      assertThat(pair.length()).isEqualTo(1000);
+      assertThat(pair.truncatedTokens()).isEqualTo(5);
+      assertThat(pair.tokens().subList(995, 1000)).containsExactly("<sep>", "he", "just", "left", "<sep>");
+    }
+  }
+
+  @Test
+  void badFoldersGetOneLineErrors(@TempDir Path tmp) throws Exception {
+    assertThatThrownBy(() -> Bert.load(tmp.resolve("nothing"))).isInstanceOf(JbertException.class)
+        .hasMessage("no model folder at " + tmp.resolve("nothing") + "; pass a folder written by ./jbert pretrain");
+    Path noVocab = Files.createDirectories(tmp.resolve("novocab"));
+    TinyModel.write(noVocab);
+    Files.delete(noVocab.resolve("vocab.txt"));
+    assertThatThrownBy(() -> Bert.load(noVocab)).isInstanceOf(JbertException.class)
+        .hasMessage("no vocab.txt in " + noVocab + "; pass a folder written by ./jbert pretrain");
+    Path mismatch = TinyModel.write(Files.createDirectories(tmp.resolve("mismatch")), 3, 1);
+    int v = TinyModel.vocab().size();
+    assertThatThrownBy(() -> Bert.load(mismatch)).isInstanceOf(JbertException.class)
+        .hasMessage(mismatch.resolve("vocab.txt") + " has " + v + " tokens but the model's vocab_size is " + (v + 3)
+            + "; use the vocab.txt written by the same ./jbert pretrain run");
+  }
+}

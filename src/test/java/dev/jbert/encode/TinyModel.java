@@ -1,0 +1,42 @@
+package dev.jbert.encode;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.jbert.data.Paragraphs;
+import dev.jbert.data.Vocab;
+import dev.jbert.model.BertConfig;
+import dev.jbert.model.BertModel;
+import dev.jbert.model.ModelFiles;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Model folders for the encode tests: d2l's architecture (H 128) with random weights and a tiny vocabulary. */
+public final class TinyModel {
+  /** The corpus of the vocabulary: spec section 9's sentences and a few more. */
+  public static final List<String> SENTENCES = List.of(
+      "a crane is flying", "a crane driver came", "he just left", "the game was released in 2010",
+      "the game was a success", "he came back in 2011");
+
+  private TinyModel() {}
+
+  public static Vocab vocab() {
+    return Vocab.build(List.of(SENTENCES.stream().map(Paragraphs::tokenize).toList()), 1);
+  }
+
+  /** A d2l-config model whose vocab_size is the vocabulary's size plus {@code extraModelTokens}, saved in {@code dir}. */
+  public static Path write(Path dir, int extraModelTokens, long seed) {
+    Vocab vocab = vocab();
+    try (NDManager manager = NDManager.newBaseManager();
+        BertModel model = BertModel.create(
+            BertConfig.d2l(vocab.size() + extraModelTokens), manager, DataType.FLOAT32, seed)) {
+      ModelFiles.save(model, dir);
+    }
+    vocab.save(dir.resolve(Bert.VOCAB));
+    return dir;
+  }
+
+  /** A matching model folder. */
+  public static Path write(Path dir) {
+    return write(dir, 0, 7);
+  }
+}
