@@ -59,6 +59,45 @@ class TrainingTest {
   }
 
   @Test
+  void theChunkedHeadGivesTheLossAndGradientsOfTheUnchunkedAllSlotsPath() {
+    GradMode.off();
+    HostBatch batch = batches(1, 160).get(0);
+    assertThat(RealSlots.of(batch).labels().length).as("more real slots than one chunk")
+        .isGreaterThan(ReplicaStep.HEAD_CHUNK_ROWS);
+    Map<String, float[]> gradsAll = new java.util.LinkedHashMap<>();
+    Map<String, float[]> gradsChunked = new java.util.LinkedHashMap<>();
+    StepLosses all = gradients(batch, true, gradsAll);
+    StepLosses chunked = gradients(batch, false, gradsChunked);
+    assertThat(chunked.mlm()).isCloseTo(all.mlm(), within(1e-5));
+    assertThat(chunked.nsp()).isCloseTo(all.nsp(), within(1e-6));
+    for (String name : gradsAll.keySet()) {
+      float[] a = gradsAll.get(name);
+      float[] c = gradsChunked.get(name);
+      double scale = 1e-6;
+      for (float v : a) {
+        scale = Math.max(scale, Math.abs(v));
+      }
+      for (int i = 0; i < a.length; i++) {
+        assertThat((double) c[i]).as(name + "[" + i + "]").isCloseTo(a[i], within(1e-4 * scale));
+      }
+    }
+  }
+
+  private static StepLosses gradients(HostBatch batch, boolean allSlots, Map<String, float[]> out) {
+    try (NDManager root = NDManager.newBaseManager();
+        BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
+        DataParallel dp = new DataParallel(model, List.of(Device.cpu()), root, allSlots)) {
+      StepLosses losses = dp.forwardBackward(batch, 1);
+      model.parameters().forEach((k, v) -> {
+        try (NDArray g = v.getGradient()) {
+          out.put(k, g.toFloatArray());
+        }
+      });
+      return losses;
+    }
+  }
+
+  @Test
   void twoReplicasTakeTheSameStepAsOneDevice() {
     GradMode.off();
     HostBatch batch = batches(1, 15).get(0); // odd, so the parts differ in size
