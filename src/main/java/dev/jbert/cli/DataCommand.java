@@ -8,9 +8,11 @@ import dev.jbert.data.DatasetStats;
 import dev.jbert.data.PretrainingDataset;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,9 +50,7 @@ public final class DataCommand implements Callable<Integer> {
       out.println("corpus            " + corpus.source());
       out.printf(Locale.ROOT, "max_len %d, max_preds %d, min_freq %d, seed %d%n",
           config.maxLen(), config.maxPreds(), config.minFreq(), config.seed());
-      jsonFields(stats).forEach((k, v) -> out.printf(Locale.ROOT, "%-17s %s%n", k,
-          v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : v instanceof Iterable<?> it
-              ? String.join(" ", (Iterable<String>) it) : v));
+      jsonFields(stats).forEach((k, v) -> out.printf(Locale.ROOT, "%-17s %s%n", k, text(v)));
       if (verbosity.verbose) {
         for (int i = 0; i < Math.min(DEBUG_EXAMPLES, dataset.examples().size()); i++) {
           out.println("example " + i + ":\n" + dataset.examples().get(i).toDebugString(dataset.vocab()));
@@ -59,6 +59,16 @@ public final class DataCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  private static String text(Object value) {
+    if (value instanceof Double d) {
+      return String.format(Locale.ROOT, "%.4f", d);
+    }
+    if (value instanceof List<?> list) {
+      return list.stream().map(String::valueOf).collect(Collectors.joining(" "));
+    }
+    return String.valueOf(value);
   }
 
   /** The keys of {@code --json}, in order. */

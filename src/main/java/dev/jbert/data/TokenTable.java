@@ -35,6 +35,11 @@ final class TokenTable {
     for (int i = from; i < to; i++) {
       h = 31 * h + chars[i];
     }
+    return idOf(chars, from, to, h);
+  }
+
+  /** The id of {@code chars[from, to)} whose String hash code is {@code h}, inserting it when new. */
+  int idOf(char[] chars, int from, int to, int h) {
     int mask = slots.length - 1;
     int len = to - from;
     for (int slot = spread(h, shift); ; slot = (slot + 1) & mask) {

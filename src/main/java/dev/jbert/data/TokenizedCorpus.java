@@ -90,8 +90,11 @@ final class TokenizedCorpus {
         return;
       }
       int len = load(line);
-      if (!lowerAscii(len)) { // a char outside ASCII: let the JDK lower-case the whole line exactly
-        len = load(Paragraphs.strip(line).toLowerCase(Locale.ROOT));
+      for (int i = 0; i < len; i++) {
+        if (buf[i] >= 0x80) { // outside ASCII: let the JDK lower-case the line exactly
+          len = load(line.toLowerCase(Locale.ROOT));
+          break;
+        }
       }
       int from = 0;
       int to = len;
@@ -101,17 +104,56 @@ final class TokenizedCorpus {
       while (to > from && isSpace(buf[to - 1])) {
         to--;
       }
+      paragraphs.add(sentences(from, to));
+    }
+
+    /**
+     * One pass over the stripped line buf[from, to): lower-cases ASCII letters, cuts words at whitespace and sentences
+     * at each {@code " . "}, matched left to right without overlap as Python's {@code split(' . ')}: a word "." is a
+     * separator when a space precedes it that no earlier separator took, and a space follows it.
+     */
+    private int[][] sentences(int from, int to) {
+      char[] b = buf;
       sentences.clear();
-      int start = from;
-      for (int i = from; i + 2 < to; i++) {
-        if (buf[i] == ' ' && buf[i + 1] == '.' && buf[i + 2] == ' ') {
-          sentences.add(words(start, i));
-          start = i + 3;
-          i += 2;
+      int k = 0;
+      int taken = from; // chars before this belong to an earlier separator
+      int i = from;
+      while (i < to) {
+        char c = b[i];
+        if (isSpace(c)) {
+          i++;
+          continue;
         }
+        int start = i;
+        int h = 0;
+        while (true) {
+          if (c >= 'A' && c <= 'Z') {
+            c = (char) (c + ('a' - 'A'));
+            b[i] = c;
+          }
+          h = 31 * h + c;
+          if (++i == to || isSpace(c = b[i])) {
+            break;
+          }
+        }
+        if (i - start == 1 && b[start] == '.' && start - 1 >= taken && b[start - 1] == ' ' && i < to && b[i] == ' ') {
+          sentences.add(Arrays.copyOf(ids, k));
+          k = 0;
+          taken = i + 1;
+          continue;
+        }
+        int id = table.idOf(b, start, i, h);
+        if (id >= counts.length) {
+          counts = Arrays.copyOf(counts, counts.length * 2);
+        }
+        counts[id]++;
+        if (k == ids.length) {
+          ids = Arrays.copyOf(ids, k * 2);
+        }
+        ids[k++] = id;
       }
-      sentences.add(words(start, to));
-      paragraphs.add(sentences.toArray(int[][]::new));
+      sentences.add(Arrays.copyOf(ids, k));
+      return sentences.toArray(int[][]::new);
     }
 
     private int load(String s) {
@@ -120,49 +162,6 @@ final class TokenizedCorpus {
       }
       s.getChars(0, s.length(), buf, 0);
       return s.length();
-    }
-
-    /** Lower-cases buf[0, len) in place when it is all ASCII; false (buf unspecified) otherwise. */
-    private boolean lowerAscii(int len) {
-      char[] b = buf;
-      for (int i = 0; i < len; i++) {
-        char c = b[i];
-        if (c >= 0x80) {
-          return false;
-        }
-        if (c >= 'A' && c <= 'Z') {
-          b[i] = (char) (c + ('a' - 'A'));
-        }
-      }
-      return true;
-    }
-
-    /** The token ids of the whitespace-separated words of buf[from, to). */
-    private int[] words(int from, int to) {
-      char[] b = buf;
-      int k = 0;
-      int i = from;
-      while (i < to) {
-        while (i < to && isSpace(b[i])) {
-          i++;
-        }
-        int start = i;
-        while (i < to && !isSpace(b[i])) {
-          i++;
-        }
-        if (i > start) {
-          int id = table.idOf(b, start, i);
-          if (id >= counts.length) {
-            counts = Arrays.copyOf(counts, counts.length * 2);
-          }
-          counts[id]++;
-          if (k == ids.length) {
-            ids = Arrays.copyOf(ids, k * 2);
-          }
-          ids[k++] = id;
-        }
-      }
-      return Arrays.copyOf(ids, k);
     }
 
     private static boolean isSpace(char c) {

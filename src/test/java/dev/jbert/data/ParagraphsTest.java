@@ -47,6 +47,8 @@ class ParagraphsTest {
     List<String> lines = new java.util.ArrayList<>(LINES);
     lines.add("\u00c9lan\u00a0\u00dcber . Stra\u00dfe\u2007X\u3000y . \u0130stanbul . ");
     lines.add("  Mixed CASE . with <unk> tokens @-@ here . ");
+    lines.addAll(List.of("a . . b", "a  . b", ". a . b", "a . . . b", "a .", "a\t.\tb . c", "a . \t. b", "A .  . B",
+        " . . ", "x . \u00a0. y", "\u00a0 A . B \u3000", "Ab.C . D.E"));
     TokenizedCorpus fast = TokenizedCorpus.of(lines);
     List<List<List<String>>> slow = Paragraphs.fromLines(lines);
     assertThat(fast.paragraphs.length).isEqualTo(slow.size());
