@@ -37,8 +37,16 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "512", description = "Sentence pairs per step (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.2",
+      description = "Dropout probability; 0 measures what dropout costs (default: ${DEFAULT-VALUE}).")
+  float dropout;
+
   @Option(names = "--mlm-all-slots", description = "Run the MLM head on padded slots too, as d2l does.")
   boolean mlmAllSlots;
+
+  @Option(names = "--micro-batches", paramLabel = "N", defaultValue = "" + TrainConfig.DEFAULT_MICRO_BATCHES,
+      description = "Parts each batch runs in, one after the other (default: ${DEFAULT-VALUE}).")
+  int microBatches;
 
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
@@ -50,8 +58,11 @@ public final class BenchCommand implements Callable<Integer> {
     PretrainingDataset data = PretrainingDataset.build(corpus.trainLines(), dataOptions.config());
     TrainConfig ref = TrainConfig.reference();
     TrainConfig train = new TrainConfig(batchSize, warmup + steps, ref.lr(), ref.beta1(), ref.beta2(), ref.eps(),
-        dataOptions.config().seed(), 0, 0, mlmAllSlots);
-    BenchResult r = Benchmark.run(BertConfig.d2l(data.vocab().size()), train, data.examples(), warmup, steps);
+        dataOptions.config().seed(), 0, 0, mlmAllSlots, microBatches);
+    BertConfig d2l = BertConfig.d2l(data.vocab().size());
+    BertConfig model = new BertConfig(d2l.vocabSize(), d2l.hidden(), d2l.ffnHidden(), d2l.heads(), d2l.layers(),
+        dropout, d2l.maxPositions());
+    BenchResult r = Benchmark.run(model, train, data.examples(), warmup, steps);
     if (json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("pairs_per_s", r.pairsPerS());

@@ -99,8 +99,13 @@ public final class PretrainCommand implements Callable<Integer> {
   Integer checkpointEvery;
 
   @Option(names = "--resume", paramLabel = "RUN", description = "Continue the run in this folder from its checkpoint,"
-      + " with its own settings (only --steps, --devices, --data, --eval-every and --checkpoint-every apply).")
+      + " with its own settings (only --steps, --devices, --data, --eval-every, --checkpoint-every and"
+      + " --micro-batches apply).")
   Path resume;
+
+  @Option(names = "--micro-batches", paramLabel = "N", description = "Run each device's share of a batch in N parts,"
+      + " one after the other: same result, less memory (default: " + TrainConfig.DEFAULT_MICRO_BATCHES + ").")
+  Integer microBatches;
 
   @Option(names = "--mlm-all-slots", description = "Run the MLM head on padded prediction slots too, as d2l does"
       + " (same loss, slower).")
@@ -150,7 +155,8 @@ public final class PretrainCommand implements Callable<Integer> {
     TrainConfig reference = TrainConfig.reference();
     TrainConfig train = new TrainConfig(batchSize, steps == null ? reference.steps() : steps, lr,
         reference.beta1(), reference.beta2(), reference.eps(), data.seed(),
-        evalEvery == null ? 0 : evalEvery, checkpointEvery == null ? 0 : checkpointEvery, mlmAllSlots);
+        evalEvery == null ? 0 : evalEvery, checkpointEvery == null ? 0 : checkpointEvery, mlmAllSlots,
+        microBatches == null ? reference.microBatches() : microBatches);
     return new RunConfig(modelConfig(dataset.vocab().size()), data, train, List.of(devices), corpus.trainSha256(),
         JbertVersion.get());
   }
@@ -171,7 +177,8 @@ public final class PretrainCommand implements Callable<Integer> {
     TrainConfig t = saved.train();
     TrainConfig train = new TrainConfig(t.batchSize(), steps == null ? t.steps() : steps, t.lr(), t.beta1(),
         t.beta2(), t.eps(), t.seed(), evalEvery == null ? t.evalEvery() : evalEvery,
-        checkpointEvery == null ? t.checkpointEvery() : checkpointEvery, t.mlmAllSlots());
+        checkpointEvery == null ? t.checkpointEvery() : checkpointEvery, t.mlmAllSlots(),
+        microBatches == null ? t.microBatches() : microBatches);
     return new RunConfig(saved.model(), saved.data(), train, List.of(devices), saved.dataSha256(),
         saved.jbertVersion());
   }

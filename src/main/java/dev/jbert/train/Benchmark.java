@@ -31,7 +31,8 @@ public final class Benchmark {
     try (NDManager root = NDManager.newBaseManager(Device.cpu());
         BertModel model = BertModel.create(modelConfig, root, DataType.FLOAT32, train.seed());
         Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), model.parameters(), root);
-        DataParallel replicas = new DataParallel(model, List.of(Device.cpu()), root, train.mlmAllSlots())) {
+        DataParallel replicas =
+            new DataParallel(model, List.of(Device.cpu()), root, train.mlmAllSlots(), train.microBatches())) {
       BatchIterator batches = new BatchIterator(examples, train.batchSize(), train.seed(), 0);
       PhaseTimes times = new PhaseTimes();
       double flops = 0;

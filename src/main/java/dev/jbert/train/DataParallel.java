@@ -27,13 +27,21 @@ public final class DataParallel implements AutoCloseable {
   private final List<NDManager> replicaManagers = new ArrayList<>();
   private final NDManager root;
   private final boolean mlmAllSlots;
+  private final int microBatches;
 
   public DataParallel(BertModel master, List<Device> devices, NDManager root, boolean mlmAllSlots) {
+    this(master, devices, root, mlmAllSlots, 1);
+  }
+
+  /** @param microBatches parts of each device's share, run one after the other with their gradients added up */
+  public DataParallel(
+      BertModel master, List<Device> devices, NDManager root, boolean mlmAllSlots, int microBatches) {
     if (devices.isEmpty()) {
       throw new JbertException("no device to train on: pass --devices cpu, gpu, gpu:0,1 or all");
     }
     this.root = root;
     this.mlmAllSlots = mlmAllSlots;
+    this.microBatches = microBatches;
     replicas.add(master);
     for (Device d : devices.subList(1, devices.size())) {
       NDManager m = root.newSubManager(d);
@@ -46,6 +54,11 @@ public final class DataParallel implements AutoCloseable {
     return replicas.get(0);
   }
 
+  /** Every replica, the master first. */
+  public List<BertModel> replicas() {
+    return List.copyOf(replicas);
+  }
+
   public int size() {
     return replicas.size();
   }
@@ -55,22 +68,21 @@ public final class DataParallel implements AutoCloseable {
    * the whole batch's loss. Throws when a loss is not finite, before the optimiser could use its gradient.
    */
   public StepLosses forwardBackward(HostBatch batch, int step, PhaseTimes times) {
-    List<HostBatch> parts = BatchParts.split(batch, replicas.size());
+    List<HostBatch> parts = BatchParts.split(batch, replicas.size() * microBatches);
     double weightTotal = BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS;
     double mlm = 0;
     double nsp = 0;
-    List<NDManager> stepManagers = new ArrayList<>();
     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-      for (int i = 0; i < parts.size(); i++) {
-        NDManager m = replicaManager(i).newSubManager();
-        stepManagers.add(m);
-        StepLosses part = ReplicaStep.run(replicas.get(i), parts.get(i), m, collector, weightTotal, batch.size(),
-            mlmAllSlots, step, times);
-        mlm += part.mlm();
-        nsp += part.nsp();
+      for (int k = 0; k < parts.size(); k++) {
+        int replica = k % replicas.size();
+        // each part's activations are freed as soon as its backward is done
+        try (NDManager m = replicaManager(replica).newSubManager()) {
+          StepLosses part = ReplicaStep.run(replicas.get(replica), parts.get(k), m, collector, weightTotal,
+              batch.size(), mlmAllSlots, step, times);
+          mlm += part.mlm();
+          nsp += part.nsp();
+        }
       }
-    } finally {
-      stepManagers.forEach(NDManager::close);
     }
     long t0 = System.nanoTime();
     sumGradientsIntoMaster();

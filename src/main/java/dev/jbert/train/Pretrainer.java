@@ -55,7 +55,7 @@ public final class Pretrainer {
           : BertModel.fromParameters(config.model(), root, from.weights());
       try (model;
           Adam adam = new Adam(cfg.beta1(), cfg.beta2(), cfg.eps(), model.parameters(), root);
-          DataParallel replicas = new DataParallel(model, devices, root, cfg.mlmAllSlots())) {
+          DataParallel replicas = new DataParallel(model, devices, root, cfg.mlmAllSlots(), cfg.microBatches())) {
         int start = 0;
         MetricsLog metrics = new MetricsLog();
         if (from != null) {

@@ -3,6 +3,8 @@ package dev.jbert.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingBatch;
@@ -65,11 +67,14 @@ final class ReplicaStep {
         NDIndex range = new NDIndex("{}:{}", from, to);
         NDArray chunk = rowsLeaf.get(range);
         chunk.attach(chunkManager); // so the chunk's activations are freed with it
-        NDArray chunkLoss = PretrainingLoss.crossEntropySum(
-            model.mlmHead(chunk, true), labels.get(range), null).div((float) weightTotal);
-        mlm += chunkLoss.getFloat();
+        NDArray logits = model.mlmHead(chunk, true); // (n, V)
+        NDArray labelsChunk = labels.get(range);
+        labelsChunk.attach(chunkManager);
+        // the loss and its gradient with respect to the logits come from one softmax; autograd takes it from there
+        PretrainingLoss.LossAndGradient ce = PretrainingLoss.crossEntropyWithGradient(logits, labelsChunk, weightTotal);
+        mlm += ce.lossSum() / weightTotal;
         long c1 = System.nanoTime();
-        collector.backward(chunkLoss);
+        JniUtils.backward((PtNDArray) logits, (PtNDArray) ce.gradient(), false, false);
         forwardNs += c1 - c0;
         backwardNs += System.nanoTime() - c1;
       }

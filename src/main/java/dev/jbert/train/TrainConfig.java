@@ -17,6 +17,8 @@ import dev.jbert.JbertException;
  * @param checkpointEvery write a checkpoint every this many steps; 0 = only at the end (and on Ctrl-C)
  * @param mlmAllSlots compute MLM logits for every prediction slot, padded ones included, as d2l does; the default
  *     computes them only for real slots, which gives the same loss with about 30% less head work
+ * @param microBatches run each device's share of a batch in this many parts, one after the other, adding up their
+ *     gradients: the same step (up to float rounding) with a fraction of the activation memory
  */
 public record TrainConfig(
     int batchSize,
@@ -28,7 +30,11 @@ public record TrainConfig(
     long seed,
     int evalEvery,
     int checkpointEvery,
-    boolean mlmAllSlots) {
+    boolean mlmAllSlots,
+    int microBatches) {
+
+  /** Micro-batches per device: the peak memory of a batch-512 step measured lowest for this value. */
+  public static final int DEFAULT_MICRO_BATCHES = 2;
 
   public TrainConfig {
     require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
@@ -37,16 +43,18 @@ public record TrainConfig(
     require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam betas must lie in [0, 1)");
     require(eps > 0, "Adam eps must be positive, got " + eps);
     require(evalEvery >= 0, "--eval-every must be 0 (only at the end) or positive, got " + evalEvery);
+    require(microBatches >= 1, "--micro-batches must be at least 1, got " + microBatches);
     require(checkpointEvery >= 0, "--checkpoint-every must be 0 (only at the end) or positive, got " + checkpointEvery);
   }
 
   /** The reference run of spec section 8. */
   public static TrainConfig reference() {
-    return new TrainConfig(512, 50, 3e-3f, 0.9f, 0.999f, 1e-8f, 0, 0, 0, false);
+    return new TrainConfig(512, 50, 3e-3f, 0.9f, 0.999f, 1e-8f, 0, 0, 0, false, DEFAULT_MICRO_BATCHES);
   }
 
   public TrainConfig withSteps(int newSteps) {
-    return new TrainConfig(batchSize, newSteps, lr, beta1, beta2, eps, seed, evalEvery, checkpointEvery, mlmAllSlots);
+    return new TrainConfig(
+        batchSize, newSteps, lr, beta1, beta2, eps, seed, evalEvery, checkpointEvery, mlmAllSlots, microBatches);
   }
 
   /** The learning rate at a step: constant in the reference run, kept a function so a schedule has one place to go. */

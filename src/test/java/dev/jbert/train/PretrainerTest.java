@@ -28,7 +28,7 @@ class PretrainerTest {
 
   private static RunConfig config(int steps, float lr, int checkpointEvery) {
     BertConfig model = new BertConfig(TRAIN.vocab().size(), 16, 32, 2, 2, 0.2f, 64);
-    TrainConfig train = new TrainConfig(16, steps, lr, 0.9f, 0.999f, 1e-8f, 3, 0, checkpointEvery, false);
+    TrainConfig train = new TrainConfig(16, steps, lr, 0.9f, 0.999f, 1e-8f, 3, 0, checkpointEvery, false, 2);
     return new RunConfig(model, DATA_CONFIG, train, List.of("cpu"), "sha", "test");
   }
 

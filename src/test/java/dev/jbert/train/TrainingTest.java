@@ -73,12 +73,13 @@ class TrainingTest {
     for (String name : gradsAll.keySet()) {
       float[] a = gradsAll.get(name);
       float[] c = gradsChunked.get(name);
-      double scale = 1e-6;
+      double scale = 0;
       for (float v : a) {
         scale = Math.max(scale, Math.abs(v));
       }
       for (int i = 0; i < a.length; i++) {
-        assertThat((double) c[i]).as(name + "[" + i + "]").isCloseTo(a[i], within(1e-4 * scale));
+        // relative to the tensor's largest gradient; the key bias's true gradient is 0 (softmax ignores it): noise
+        assertThat((double) c[i]).as(name + "[" + i + "]").isCloseTo(a[i], within(1e-4 * scale + 1e-9));
       }
     }
   }
@@ -98,32 +99,47 @@ class TrainingTest {
   }
 
   @Test
-  void twoReplicasTakeTheSameStepAsOneDevice() {
+  void twoReplicasAndMicroBatchesGiveTheGradientOfTheWholeBatch() {
     GradMode.off();
     HostBatch batch = batches(1, 15).get(0); // odd, so the parts differ in size
-    Map<String, float[]> single = oneStep(List.of(Device.cpu()), batch);
-    Map<String, float[]> split = oneStep(List.of(Device.cpu(), Device.cpu()), batch);
-    assertThat(split.keySet()).containsExactlyElementsOf(single.keySet());
-    for (String name : single.keySet()) {
-      float[] a = single.get(name);
-      float[] b = split.get(name);
-      for (int i = 0; i < a.length; i++) {
-        assertThat(b[i]).as(name + "[" + i + "]").isCloseTo(a[i], within(2e-5f));
+    Map<String, float[]> single = summedGradients(List.of(Device.cpu()), 1, batch);
+    for (Map<String, float[]> split : List.of(summedGradients(List.of(Device.cpu(), Device.cpu()), 1, batch),
+        summedGradients(List.of(Device.cpu()), 3, batch))) {
+      assertThat(split.keySet()).containsExactlyElementsOf(single.keySet());
+      for (String name : single.keySet()) {
+        float[] a = single.get(name);
+        float[] b = split.get(name);
+        double scale = 0;
+        for (float v : a) {
+          scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < a.length; i++) {
+          assertThat((double) b[i]).as(name + "[" + i + "]").isCloseTo(a[i], within(1e-4 * scale + 1e-9));
+        }
       }
     }
   }
 
-  private static Map<String, float[]> oneStep(List<Device> devices, HostBatch batch) {
+  /** The master's gradient after one forward-backward, checking that every replica ends the step equal to it. */
+  private static Map<String, float[]> summedGradients(List<Device> devices, int microBatches, HostBatch batch) {
     try (NDManager root = NDManager.newBaseManager();
         BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
         Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters(), root);
-        DataParallel dp = new DataParallel(model, devices, root, false)) {
+        DataParallel dp = new DataParallel(model, devices, root, false, microBatches)) {
       dp.forwardBackward(batch, 1);
+      Map<String, float[]> grads = new java.util.LinkedHashMap<>();
+      model.parameters().forEach((k, v) -> {
+        try (NDArray g = v.getGradient()) {
+          grads.put(k, g.toFloatArray());
+        }
+      });
       adam.step(model.parameters(), 1e-2f);
       dp.broadcastWeights();
-      Map<String, float[]> weights = new java.util.LinkedHashMap<>();
-      model.parameters().forEach((k, v) -> weights.put(k, v.toFloatArray()));
-      return weights;
+      for (BertModel replica : dp.replicas()) {
+        replica.parameters().forEach((k, v) ->
+            assertThat(v.toFloatArray()).as("replica " + k).containsExactly(model.parameters().get(k).toFloatArray()));
+      }
+      return grads;
     }
   }
 
