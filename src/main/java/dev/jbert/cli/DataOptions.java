@@ -33,7 +33,8 @@ public final class DataOptions {
       names = "--seed",
       paramLabel = "N",
       defaultValue = "0",
-      description = "Seed of every random draw of the data (default: ${DEFAULT-VALUE}).")
+      description = "Seed of every random draw: pairs, masks, batch order, initial weights, dropout"
+          + " (default: ${DEFAULT-VALUE}).")
   long seed;
 
   /** The options as a validated config (min_freq is d2l's 5). */

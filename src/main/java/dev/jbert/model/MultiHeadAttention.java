@@ -35,7 +35,7 @@ final class MultiHeadAttention {
     NDArray q = splitHeads(wq.forward(x)); // (B, heads, T, d)
     NDArray k = splitHeads(wk.forward(x)); // (B, heads, T, d)
     NDArray v = splitHeads(wv.forward(x)); // (B, heads, T, d)
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(scale); // (B, heads, T, T)
+    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Scalars.like(q, scale)); // (B, heads, T, T)
     NDArray weights = scores.add(keyBias).softmax(-1); // (B, heads, T, T), rows sum to 1 over valid keys
     NDArray out = dropout.forward(weights, training).matMul(v); // (B, heads, T, d)
     return wo.forward(mergeHeads(out)); // (B, T, H)

@@ -97,41 +97,41 @@ public final class DataParallel implements AutoCloseable {
 
   /** Copies the master's weights to every other replica, after the optimiser step. */
   public void broadcastWeights() {
-    if (replicas.size() == 1) {
-      return;
-    }
+    forEachReplicaParameter((master, replica, scratch) -> {
+      NDArray copy = master.toDevice(replica.getDevice(), true); // an alias on the same device: read only
+      copy.attach(scratch);
+      replica.muli(0).addi(copy);
+    });
+  }
+
+  /** Adds every other replica's gradients to the master's, and zeroes them (libtorch accumulates). */
+  private void sumGradientsIntoMaster() {
+    forEachReplicaParameter((master, replica, scratch) -> {
+      NDArray g = replica.getGradient();
+      g.attach(scratch);
+      NDArray moved = g.toDevice(master.getDevice(), true);
+      moved.attach(scratch);
+      NDArray masterGrad = master.getGradient();
+      masterGrad.attach(scratch);
+      masterGrad.addi(moved);
+      g.subi(g);
+    });
+  }
+
+  /** Runs the action for each parameter of each replica but the master, with a scratch manager for temporaries. */
+  private void forEachReplicaParameter(ParameterPairAction action) {
     Map<String, NDArray> master = master().parameters();
     for (int i = 1; i < replicas.size(); i++) {
       try (NDManager scratch = replicaManagers.get(i - 1).newSubManager()) {
         for (Map.Entry<String, NDArray> e : replicas.get(i).parameters().entrySet()) {
-          NDArray copy = master.get(e.getKey()).toDevice(e.getValue().getDevice(), true);
-          copy.attach(scratch);
-          e.getValue().muli(0).addi(copy);
+          action.apply(master.get(e.getKey()), e.getValue(), scratch);
         }
       }
     }
   }
 
-  private void sumGradientsIntoMaster() {
-    if (replicas.size() == 1) {
-      return;
-    }
-    Map<String, NDArray> master = master().parameters();
-    for (int i = 1; i < replicas.size(); i++) {
-      try (NDManager scratch = replicaManagers.get(i - 1).newSubManager()) {
-        for (Map.Entry<String, NDArray> e : replicas.get(i).parameters().entrySet()) {
-          NDArray target = master.get(e.getKey());
-          NDArray g = e.getValue().getGradient();
-          g.attach(scratch);
-          NDArray moved = g.toDevice(target.getDevice(), true);
-          moved.attach(scratch);
-          NDArray masterGrad = target.getGradient();
-          masterGrad.attach(scratch);
-          masterGrad.addi(moved);
-          g.subi(g); // libtorch accumulates: the replica starts the next step from zero
-        }
-      }
-    }
+  private interface ParameterPairAction {
+    void apply(NDArray master, NDArray replica, NDManager scratch);
   }
 
   private NDManager replicaManager(int i) {

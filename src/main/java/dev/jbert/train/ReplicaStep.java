@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingBatch;
 import dev.jbert.model.BertModel;
+import dev.jbert.model.Scalars;
 
 /**
  * Forward, loss and backward of one replica over its part of a batch, adding to the replica's gradients.
@@ -38,11 +39,12 @@ final class ReplicaStep {
     times.dataNs += t1 - t0;
 
     NDArray encoded = model.encode(b.tokens(), b.segments(), b.validLens(), true); // (B, L, H)
-    NDArray nsp = PretrainingLoss.crossEntropySum(model.nspLogits(encoded, true), b.nspLabels(), null).div(pairs);
+    NDArray nspSum = PretrainingLoss.crossEntropySum(model.nspLogits(encoded, true), b.nspLabels(), null);
+    NDArray nsp = nspSum.div(Scalars.like(nspSum, pairs));
     if (allSlots) {
       HeadOutputs.MlmInputs all = HeadOutputs.allSlots(model, encoded, b, true);
-      NDArray mlm = PretrainingLoss.crossEntropySum(all.logits(), all.labels(), all.weights())
-          .div((float) weightTotal);
+      NDArray mlmSum = PretrainingLoss.crossEntropySum(all.logits(), all.labels(), all.weights());
+      NDArray mlm = mlmSum.div(Scalars.like(mlmSum, weightTotal));
       StepLosses losses = checked(new StepLosses(mlm.getFloat(), nsp.getFloat()), step);
       long t2 = System.nanoTime();
       collector.backward(mlm.add(nsp));
