@@ -1,6 +1,7 @@
 package dev.jbert.data;
 
 import ai.djl.ndarray.NDManager;
+import dev.jbert.TorchArrays;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
@@ -57,12 +58,12 @@ public record HostBatch(
     Shape rows = new Shape(size, maxLen);
     Shape preds = new Shape(size, maxPreds);
     return new PretrainingBatch(
-        manager.create(tokens, rows),
-        manager.create(segments, rows),
-        manager.create(validLens, new Shape(size)),
-        manager.create(predPositions, preds),
-        manager.create(mlmWeights, preds),
-        manager.create(mlmLabels, preds),
-        manager.create(nspLabels, new Shape(size)));
+        TorchArrays.longs(manager, tokens, rows),
+        TorchArrays.longs(manager, segments, rows),
+        TorchArrays.floats(manager, validLens, new Shape(size)),
+        TorchArrays.longs(manager, predPositions, preds),
+        TorchArrays.floats(manager, mlmWeights, preds),
+        TorchArrays.longs(manager, mlmLabels, preds),
+        TorchArrays.longs(manager, nspLabels, new Shape(size)));
   }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jbert.JbertException;
+import dev.jbert.TorchArrays;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.GradMode;
@@ -151,7 +152,7 @@ public final class Bert implements AutoCloseable {
     }
     long[] positions = masks.stream().mapToLong(Integer::longValue).toArray();
     float[] logits = run(List.of(p), (m, encoded) -> floats(
-        model.mlmLogits(encoded, m.create(positions, new Shape(1, positions.length)), false))); // (1, P, V)
+        model.mlmLogits(encoded, TorchArrays.longs(m, positions, new Shape(1, positions.length)), false))); // (1, P, V)
     int v = vocab.size();
     List<MaskPrediction> out = new ArrayList<>(masks.size());
     for (int k = 0; k < masks.size(); k++) {
@@ -254,8 +255,9 @@ public final class Bert implements AutoCloseable {
       valid[i] = p.length();
     }
     try (NDManager m = root.newSubManager()) {
-      NDArray tokens = m.create(ids, new Shape(b, l));
-      NDArray encoded = model.encode(tokens, m.create(segments, new Shape(b, l)), m.create(valid), false); // (B, L, H)
+      NDArray tokens = TorchArrays.longs(m, ids, new Shape(b, l));
+      NDArray encoded = model.encode(tokens, TorchArrays.longs(m, segments, new Shape(b, l)),
+          TorchArrays.floats(m, valid, new Shape(b)), false); // (B, L, H)
       return head.apply(m, encoded);
     }
   }

@@ -2,6 +2,8 @@ package dev.jbert.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jbert.TorchArrays;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingBatch;
 import dev.jbert.model.BertModel;
@@ -30,8 +32,8 @@ public record HeadOutputs(
       return new HeadOutputs(all.logits(), all.labels(), all.weights(), nspLogits, b.nspLabels());
     }
     RealSlots slots = RealSlots.of(part);
-    NDArray rows = PretrainingLoss.rows(encoded, m.create(slots.rowIndex())); // (N, H)
-    return new HeadOutputs(model.mlmHead(rows, training), m.create(slots.labels()), null, nspLogits, b.nspLabels());
+    NDArray rows = PretrainingLoss.rows(encoded, TorchArrays.longs(m, slots.rowIndex(), new Shape(slots.rowIndex().length))); // (N, H)
+    return new HeadOutputs(model.mlmHead(rows, training), TorchArrays.longs(m, slots.labels(), new Shape(slots.labels().length)), null, nspLogits, b.nspLabels());
   }
 
   static MlmInputs allSlots(BertModel model, NDArray encoded, PretrainingBatch b, boolean training) {

@@ -2,10 +2,12 @@ package dev.jbert.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.jbert.TorchArrays;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingBatch;
 import dev.jbert.model.BertModel;
@@ -54,8 +56,8 @@ final class ReplicaStep {
     }
 
     RealSlots slots = RealSlots.of(part);
-    NDArray rows = PretrainingLoss.rows(encoded, m.create(slots.rowIndex())); // (N, H)
-    NDArray labels = m.create(slots.labels()); // (N)
+    NDArray rows = PretrainingLoss.rows(encoded, TorchArrays.longs(m, slots.rowIndex(), new Shape(slots.rowIndex().length))); // (N, H)
+    NDArray labels = TorchArrays.longs(m, slots.labels(), new Shape(slots.labels().length)); // (N)
     NDArray rowsLeaf = rows.stopGradient();
     rowsLeaf.setRequiresGradient(true);
     long forwardNs = System.nanoTime() - t1;
