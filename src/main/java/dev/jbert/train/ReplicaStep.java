@@ -44,8 +44,9 @@ final class ReplicaStep {
     NDArray nspSum = PretrainingLoss.crossEntropySum(model.nspLogits(encoded, true), b.nspLabels(), null);
     NDArray nsp = nspSum.div(Scalars.like(nspSum, pairs));
     if (allSlots) {
-      HeadOutputs.MlmInputs all = HeadOutputs.allSlots(model, encoded, b, true);
-      NDArray mlmSum = PretrainingLoss.crossEntropySum(all.logits(), all.labels(), all.weights());
+      NDArray logits = model.mlmLogits(encoded, b.predPositions(), true); // (B, P, V)
+      NDArray mlmSum = PretrainingLoss.crossEntropySum(logits.reshape(-1, logits.getShape().get(2)),
+          b.mlmLabels().reshape(-1), b.mlmWeights().reshape(-1));
       NDArray mlm = mlmSum.div(Scalars.like(mlmSum, weightTotal));
       StepLosses losses = checked(new StepLosses(mlm.getFloat(), nsp.getFloat()), step);
       long t2 = System.nanoTime();
