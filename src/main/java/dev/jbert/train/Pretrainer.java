@@ -67,6 +67,8 @@ public final class Pretrainer {
           data.vocab().save(run.file(RunFolder.VOCAB));
         }
         BatchIterator batches = new BatchIterator(data.train(), cfg.batchSize(), cfg.seed(), start);
+        // evaluation holds no graph, but a whole batch's activations at once: split it as training does
+        int evalBatch = Math.max(1, cfg.batchSize() / cfg.microBatches());
         EvalResult eval = null;
         int step = start;
         try {
@@ -85,7 +87,7 @@ public final class Pretrainer {
             listener.onStep(metrics.rows().get(metrics.rows().size() - 1));
 
             if (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0 && step < cfg.steps() && !data.valid().isEmpty()) {
-              listener.onEval(step, Evaluator.evaluate(model, data.valid(), cfg.batchSize(), root));
+              listener.onEval(step, Evaluator.evaluate(model, data.valid(), evalBatch, root));
             }
             if (cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0 && step < cfg.steps()) {
               saveProgress(run, model, adam, metrics, step, batches.position());
@@ -102,7 +104,7 @@ public final class Pretrainer {
         SafeTensors.write(run.file(RunFolder.MODEL), model.parameters(), Map.of("format", "pt"));
         LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
         if (!interrupted && !data.valid().isEmpty()) {
-          eval = Evaluator.evaluate(model, data.valid(), cfg.batchSize(), root);
+          eval = Evaluator.evaluate(model, data.valid(), evalBatch, root);
           listener.onEval(step, eval);
         }
         TrainingSummary summary = new TrainingSummary(metrics.meanMlmLoss(), metrics.meanNspLoss(),
