@@ -45,6 +45,46 @@ class PretrainingLossTest {
   }
 
   @Test
+  void lossAndGradientAreTheHandValuesDividedByTheDenominator() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray logits = m.create(new float[] {1, 2, 3, 0, 0, 0}, new Shape(2, 3));
+      NDArray labels = m.create(new long[] {2, 0});
+      PretrainingLoss.LossAndGradient ce = PretrainingLoss.crossEntropyWithGradient(logits, labels, 4);
+      double z = Math.exp(1) + Math.exp(2) + Math.exp(3);
+      assertThat(ce.lossSum()).isCloseTo(Math.log(1 + Math.exp(-1) + Math.exp(-2)) + Math.log(3), within(1e-6));
+      float[] g = ce.gradient().toFloatArray();
+      double[] expected = {Math.exp(1) / z / 4, Math.exp(2) / z / 4, (Math.exp(3) / z - 1) / 4,
+          (1 / 3.0 - 1) / 4, 1 / 3.0 / 4, 1 / 3.0 / 4};
+      for (int i = 0; i < g.length; i++) {
+        assertThat((double) g[i]).as("gradient[%d]", i).isCloseTo(expected[i], within(1e-7));
+      }
+    }
+  }
+
+  @Test
+  void theInPlaceAndOneHotGradientsAgree() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      m.getEngine().setRandomSeed(3);
+      NDArray logits = m.randomNormal(0, 4, new Shape(37, 101), ai.djl.ndarray.types.DataType.FLOAT32);
+      NDArray labels = m.randomInteger(0, 101, new Shape(37), ai.djl.ndarray.types.DataType.INT64);
+      PretrainingLoss.LossAndGradient fast = PretrainingLoss.crossEntropyWithGradient(logits, labels, 7);
+      PretrainingLoss.LossAndGradient oneHot = PretrainingLoss.crossEntropyWithGradientOneHot(logits, labels, 7);
+      assertThat(fast.lossSum()).isCloseTo(oneHot.lossSum(), within(1e-4));
+      assertThat(fast.gradient().sub(oneHot.gradient()).abs().max().getFloat()).isLessThan(1e-7f);
+    }
+  }
+
+  @Test
+  void anUnderflowedLabelProbabilityStillGivesAFiniteLoss() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray logits = m.create(new float[] {1000, 0, -1000}, new Shape(1, 3));
+      PretrainingLoss.LossAndGradient ce = PretrainingLoss.crossEntropyWithGradient(logits, m.create(new long[] {2}), 1);
+      assertThat(ce.lossSum()).isCloseTo(2000, within(1e-3));
+      assertThat(ce.gradient().toFloatArray()).containsExactly(1, 0, -1);
+    }
+  }
+
+  @Test
   void rowsPicksEncoderOutputsByFlatIndex() {
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray encoded = m.arange(0f, 2 * 3 * 2).reshape(2, 3, 2); // (B=2, L=3, H=2)
