@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -43,18 +44,19 @@ class ScalarsAndDropoutTest {
   @Test
   void dropoutMasksKeepTheRightShareAndDependOnlyOnTheSeed() {
     int n = 1 << 22;
-    ByteBuffer a = ByteBuffer.allocateDirect(n);
-    ByteBuffer b = ByteBuffer.allocateDirect(n);
-    Dropout.fillKeepMask(a, 0.2f, 42);
-    Dropout.fillKeepMask(b, 0.2f, 42);
+    FloatBuffer a = FloatBuffer.allocate(n);
+    FloatBuffer b = FloatBuffer.allocate(n);
+    Dropout.fillScaledMask(a, 0.2f, 42);
+    Dropout.fillScaledMask(b, 0.2f, 42);
     long kept = 0;
     for (int i = 0; i < n; i++) {
-      kept += a.get(i);
+      assertThat(a.get(i)).isIn(0f, 1.25f);
+      kept += a.get(i) == 0f ? 0 : 1;
     }
     // binomial standard deviation over 4M draws is 0.0002
     assertThat(kept / (double) n).isCloseTo(0.8, within(0.001));
     assertThat(a).isEqualTo(b);
-    Dropout.fillKeepMask(b, 0.2f, 43);
+    Dropout.fillScaledMask(b, 0.2f, 43);
     assertThat(a).isNotEqualTo(b);
   }
 
