@@ -55,8 +55,10 @@ public final class Benchmark {
         if (step >= warmup) {
           timedNs += t3 - t0;
           pairs += batch.size();
-          long rows = train.mlmAllSlots() ? (long) batch.size() * batch.maxPreds() : RealSlots.of(batch).labels().length;
-          flops += ModelFlops.perStep(modelConfig, batch.size(), batch.maxLen(), rows);
+          for (HostBatch part : replicas.parts(batch)) { // the lengths actually run, after the padding is cut
+            long rows = train.mlmAllSlots() ? (long) part.size() * part.maxPreds() : RealSlots.of(part).labels().length;
+            flops += ModelFlops.perStep(modelConfig, part.size(), part.maxLen(), rows);
+          }
         }
       }
       double seconds = timedNs / 1e9;

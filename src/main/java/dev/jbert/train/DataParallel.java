@@ -68,7 +68,7 @@ public final class DataParallel implements AutoCloseable {
    * the whole batch's loss. Throws when a loss is not finite, before the optimiser could use its gradient.
    */
   public StepLosses forwardBackward(HostBatch batch, int step, PhaseTimes times) {
-    List<HostBatch> parts = BatchParts.split(batch, replicas.size() * microBatches);
+    List<HostBatch> parts = parts(batch);
     double weightTotal = BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS;
     double mlm = 0;
     double nsp = 0;
@@ -88,6 +88,11 @@ public final class DataParallel implements AutoCloseable {
     sumGradientsIntoMaster();
     times.backwardNs += System.nanoTime() - t0;
     return new StepLosses(mlm, nsp);
+  }
+
+  /** The parts a batch is run in, part k on replica k mod size(): ordered by length, each cut to its longest example. */
+  public List<HostBatch> parts(HostBatch batch) {
+    return BatchParts.splitByLength(batch, replicas.size() * microBatches);
   }
 
   /** As {@link #forwardBackward(HostBatch, int, PhaseTimes)}, without timing. */

@@ -31,7 +31,8 @@ public final class Evaluator {
     double slots = 0;
     double nspSum = 0;
     double nspCorrect = 0;
-    for (HostBatch batch : BatchIterator.inOrder(examples, batchSize)) {
+    for (HostBatch whole : BatchIterator.inOrder(examples, batchSize)) {
+      HostBatch batch = BatchParts.trimmed(whole); // padding past the longest example changes no metric
       try (NDManager m = parent.newSubManager()) {
         PretrainingBatch b = batch.toNDArrays(m);
         NDArray encoded = model.encode(b.tokens(), b.segments(), b.validLens(), false); // (B, L, H)

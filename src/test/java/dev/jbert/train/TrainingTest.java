@@ -41,7 +41,7 @@ class TrainingTest {
   @Test
   void theChunkedHeadGivesTheLossAndGradientsOfTheUnchunkedAllSlotsPath() {
     GradMode.off();
-    HostBatch batch = batches(1, 160).get(0);
+    HostBatch batch = batches(1, 400).get(0);
     assertThat(RealSlots.of(batch).labels().length).as("more real slots than one chunk")
         .isGreaterThan(ReplicaStep.HEAD_CHUNK_ROWS);
     Map<String, float[]> gradsAll = new java.util.LinkedHashMap<>();
@@ -77,6 +77,40 @@ class TrainingTest {
         BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
         DataParallel dp = new DataParallel(model, List.of(Device.cpu()), root, allSlots)) {
       StepLosses losses = dp.forwardBackward(batch, 1);
+      model.parameters().forEach((k, v) -> {
+        try (NDArray g = v.getGradient()) {
+          out.put(k, g.toFloatArray());
+        }
+      });
+      return losses;
+    }
+  }
+
+  @Test
+  void cuttingPaddingOffABatchChangesNeitherLossNorGradient() {
+    GradMode.off();
+    HostBatch batch = batches(1, 24).get(0);
+    HostBatch cut = BatchParts.trimmed(batch);
+    assertThat(cut.maxLen()).as("the tiny corpus has short examples").isLessThan(batch.maxLen());
+    Map<String, float[]> full = new java.util.LinkedHashMap<>();
+    Map<String, float[]> trimmed = new java.util.LinkedHashMap<>();
+    StepLosses fullLosses = partGradients(batch, full);
+    StepLosses trimmedLosses = partGradients(cut, trimmed);
+    assertThat(trimmedLosses.mlm()).isCloseTo(fullLosses.mlm(), within(1e-5));
+    assertThat(trimmedLosses.nsp()).isCloseTo(fullLosses.nsp(), within(1e-6));
+    assertSameGradients(trimmed, full);
+  }
+
+  /** One replica step on the batch exactly as given (DataParallel would cut it first). */
+  private static StepLosses partGradients(HostBatch batch, Map<String, float[]> out) {
+    try (NDManager root = NDManager.newBaseManager();
+        BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
+        ai.djl.training.GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      StepLosses losses;
+      try (NDManager m = root.newSubManager()) {
+        losses = ReplicaStep.run(model, batch, m, collector, BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS,
+            batch.size(), false, 1, new PhaseTimes());
+      }
       model.parameters().forEach((k, v) -> {
         try (NDArray g = v.getGradient()) {
           out.put(k, g.toFloatArray());
