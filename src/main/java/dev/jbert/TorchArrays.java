@@ -14,6 +14,11 @@ import ai.djl.ndarray.types.Shape;
 public final class TorchArrays {
   private TorchArrays() {}
 
+  /** A 1-D int64 array of {@code data}. */
+  public static NDArray longs(NDManager manager, long[] data) {
+    return longs(manager, data, new Shape(data.length));
+  }
+
   public static NDArray longs(NDManager manager, long[] data, Shape shape) {
     NDArray a = manager.create(shape, DataType.INT64, ai.djl.Device.cpu());
     a.toByteBuffer(true).asLongBuffer().put(data);

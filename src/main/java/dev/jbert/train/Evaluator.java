@@ -2,7 +2,6 @@ package dev.jbert.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.jbert.TorchArrays;
@@ -40,8 +39,8 @@ public final class Evaluator {
         nspSum += PretrainingLoss.crossEntropySum(nspLogits, b.nspLabels(), null).getFloat();
         nspCorrect += correct(nspLogits, b.nspLabels());
         RealSlots real = RealSlots.of(batch);
-        NDArray rows = PretrainingLoss.rows(encoded, TorchArrays.longs(m, real.rowIndex(), new Shape(real.rowIndex().length))); // (N, H)
-        NDArray labels = TorchArrays.longs(m, real.labels(), new Shape(real.labels().length));
+        NDArray rows = PretrainingLoss.rows(encoded, TorchArrays.longs(m, real.rowIndex())); // (N, H)
+        NDArray labels = TorchArrays.longs(m, real.labels());
         for (int from = 0; from < real.labels().length; from += ReplicaStep.HEAD_CHUNK_ROWS) {
           try (NDManager chunkManager = m.newSubManager()) {
             NDIndex range = new NDIndex("{}:{}", from, Math.min(real.labels().length, from + ReplicaStep.HEAD_CHUNK_ROWS));

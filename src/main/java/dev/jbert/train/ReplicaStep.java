@@ -2,7 +2,6 @@ package dev.jbert.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -62,8 +61,8 @@ final class ReplicaStep {
     }
 
     RealSlots slots = RealSlots.of(part);
-    NDArray rows = PretrainingLoss.rows(encoded, TorchArrays.longs(m, slots.rowIndex(), new Shape(slots.rowIndex().length))); // (N, H)
-    NDArray labels = TorchArrays.longs(m, slots.labels(), new Shape(slots.labels().length)); // (N)
+    NDArray rows = PretrainingLoss.rows(encoded, TorchArrays.longs(m, slots.rowIndex())); // (N, H)
+    NDArray labels = TorchArrays.longs(m, slots.labels()); // (N)
     NDArray rowsLeaf = rows.stopGradient();
     rowsLeaf.setRequiresGradient(true);
     long forwardNs = System.nanoTime() - t1;

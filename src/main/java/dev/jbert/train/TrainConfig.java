@@ -36,8 +36,8 @@ public record TrainConfig(
   /**
    * Micro-batches per device. With batch 512, parts of 64 pairs keep each activation (64 x 64 x 128 floats, 2 MB) in
    * the CPU's cache and the head's chunk near its best size: `jbert bench` measured 314-342 pairs/s at 0.78-0.83 GB peak
-   * RSS for 8, 324-364 pairs/s at 0.97-1.03 GB for 4 (512-row chunks), 287-291 pairs/s for 16, and 273-286 pairs/s
-   * at 1.39-1.43 GB for the earlier default of 2 with 256-row chunks.
+   * RSS for 8, 288-361 pairs/s at 0.96-0.98 GB for 4, 287-291 pairs/s for 16 (all with 512-row head chunks), and
+   * 273-286 pairs/s at 1.39-1.43 GB for the earlier default of 2 with 256-row chunks.
    */
   public static final int DEFAULT_MICRO_BATCHES = 8;
 
