@@ -21,13 +21,15 @@ import java.util.zip.ZipFile;
 
 /**
  * WikiText-2 text (spec section 1): a folder holding {@code wiki.train.tokens} (and {@code wiki.valid.tokens} when
- * there), or a zip in the {@code wikitext-2-v1.zip} layout, read straight from the zip.
+ * there), the {@code wiki.train.tokens} file itself (its {@code wiki.valid.tokens} looked up beside it), or a zip in
+ * the {@code wikitext-2-v1.zip} layout, read straight from the zip.
  */
 public final class Corpus {
   public static final String TRAIN = "wiki.train.tokens";
   public static final String VALID = "wiki.valid.tokens";
   public static final String ARCHIVE = "wikitext-2-v1.zip";
-  private static final String FIX = "pass --data with a folder holding " + TRAIN + " or a " + ARCHIVE;
+  private static final String FIX =
+      "pass --data with a folder holding " + TRAIN + ", the " + TRAIN + " file itself or a " + ARCHIVE;
 
   private final Path source;
   private final Path zip; // null for a folder of text files
@@ -43,10 +45,25 @@ public final class Corpus {
     this.trainLines = decode(source, TRAIN, trainBytes).lines().toList();
   }
 
-  /** Opens a folder or a zip; a {@link JbertException} naming the fix when it is missing, unreadable or empty. */
+  /**
+   * Opens a folder, a {@code wiki.train.tokens} file or a zip; a {@link JbertException} naming the fix when it is
+   * missing, unreadable, not a zip or empty.
+   */
   public static Corpus open(Path folderOrZip) {
     if (!Files.exists(folderOrZip)) {
       throw new JbertException("no corpus at " + folderOrZip + ": " + FIX);
+    }
+    if (Files.isRegularFile(folderOrZip) && !isZip(folderOrZip)) {
+      String name = folderOrZip.getFileName().toString();
+      if (name.endsWith(".zip")) {
+        throw new JbertException("the zip " + folderOrZip + " is corrupt (no zip signature): download it again or "
+            + FIX);
+      }
+      if (!name.equals(TRAIN)) {
+        throw new JbertException(folderOrZip + " is neither a zip nor a file called " + TRAIN + ": " + FIX);
+      }
+      Path folder = folderOrZip.toAbsolutePath().getParent();
+      return checked(new Corpus(folder, null, readFile(folderOrZip)));
     }
     if (Files.isDirectory(folderOrZip)) {
       Optional<Path> train = folderFile(folderOrZip, TRAIN);
@@ -101,6 +118,16 @@ public final class Corpus {
   /** The folder or zip the text came from. */
   public Path source() {
     return source;
+  }
+
+  /** Whether the file starts with a zip's local-header (or empty-archive) signature. */
+  private static boolean isZip(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] magic = in.readNBytes(4);
+      return magic.length == 4 && magic[0] == 'P' && magic[1] == 'K' && (magic[2] == 3 || magic[2] == 5);
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + file + " (" + e.getMessage() + "): " + FIX);
+    }
   }
 
   private static Optional<Path> folderFile(Path folder, String name) {

@@ -1,5 +1,6 @@
 package dev.jbert.data;
 
+import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
 import dev.jbert.JbertVersion;
 import java.io.IOException;
@@ -9,10 +10,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -105,11 +105,11 @@ public final class Downloader {
       }
       long total = response.headers().firstValueAsLong("Content-Length").orElse(-1);
       listener.started(mirror.uri(), total);
-      Path tmp = Files.createTempFile(dir, target.getFileName().toString() + ".", ".part");
+      Path tmp = AtomicFiles.newTemporary(target);
       try {
         MessageDigest sha1 = sha1();
         long bytes = 0;
-        try (OutputStream out = Files.newOutputStream(tmp)) {
+        try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.WRITE)) {
           byte[] buffer = new byte[1 << 16];
           for (int n; (n = body.read(buffer)) >= 0; ) {
             out.write(buffer, 0, n);
@@ -125,14 +125,10 @@ public final class Downloader {
         if (!actual.equals(mirror.sha1())) {
           return "checksum mismatch: SHA-1 " + actual + ", expected " + mirror.sha1();
         }
-        try {
-          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
+        AtomicFiles.moveIntoPlace(tmp, target);
         return null;
       } finally {
-        Files.deleteIfExists(tmp);
+        AtomicFiles.deleteQuietly(tmp);
       }
     }
   }

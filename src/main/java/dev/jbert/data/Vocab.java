@@ -1,14 +1,13 @@
 package dev.jbert.data;
 
+import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -167,24 +166,7 @@ public final class Vocab {
 
   /** Writes {@code vocab.txt} (one token a line) through a temporary file renamed into place. */
   public void save(Path vocabTxt) {
-    Path dir = vocabTxt.toAbsolutePath().getParent();
-    try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, vocabTxt.getFileName().toString(), ".tmp");
-      try {
-        Files.write(tmp, tokens, StandardCharsets.UTF_8);
-        try {
-          Files.move(tmp, vocabTxt, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, vocabTxt, StandardCopyOption.REPLACE_EXISTING);
-        }
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (IOException e) {
-      throw new JbertException("cannot write the vocabulary " + vocabTxt + " (" + e.getMessage()
-          + "): check that the folder is writable");
-    }
+    AtomicFiles.writeString(vocabTxt, String.join("\n", tokens) + "\n");
   }
 
   public int size() {

@@ -52,6 +52,18 @@ class CorpusTest {
   }
 
   @Test
+  void readsTheTrainTokensFileItselfWithTheValidationFileBesideIt(@TempDir Path dir) throws IOException {
+    Path train = Files.writeString(dir.resolve("wiki.train.tokens"), TRAIN);
+    Files.writeString(dir.resolve("wiki.valid.tokens"), " v . w \n");
+    Corpus c = Corpus.open(train);
+    assertThat(c.trainLines()).containsExactly(" = Title = ", "", " a b . c d . ", " e f . g ");
+    assertThat(c.validLines()).contains(java.util.List.of(" v . w "));
+    Path other = Files.writeString(dir.resolve("notes.txt"), TRAIN);
+    assertThatThrownBy(() -> Corpus.open(other)).isInstanceOf(JbertException.class)
+        .hasMessageContaining("is neither a zip nor a file called wiki.train.tokens");
+  }
+
+  @Test
   void readsAFolderHoldingTheDownloadedZip(@TempDir Path dir) throws IOException {
     zip(dir.resolve(Corpus.ARCHIVE), Map.of("wikitext-2/wiki.train.tokens", TRAIN));
     assertThat(Corpus.open(dir).trainLines()).hasSize(4);
