@@ -31,6 +31,16 @@ public final class TorchArrays {
     return toManagerDevice(manager, a);
   }
 
+  /** An uninitialised CPU tensor allocated by libtorch, in {@code manager}, for the caller to fill. */
+  public static NDArray empty(NDManager manager, Shape shape, DataType dtype) {
+    return manager.create(shape, dtype, ai.djl.Device.cpu());
+  }
+
+  /** {@code a} on {@code manager}'s device: itself on the CPU, else a copy (and {@code a} is closed). */
+  public static NDArray toDevice(NDManager manager, NDArray a) {
+    return toManagerDevice(manager, a);
+  }
+
   /** Host arrays are filled on the CPU; a GPU manager gets a copy on its device. */
   private static NDArray toManagerDevice(NDManager manager, NDArray a) {
     if (manager.getDevice().equals(a.getDevice())) {

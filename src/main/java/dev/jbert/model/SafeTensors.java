@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
+import dev.jbert.TorchArrays;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -81,7 +82,9 @@ public final class SafeTensors {
       WritableByteChannel ch = Channels.newChannel(out);
       writeFully(ch, head);
       for (NDArray a : sorted.values()) {
-        writeFully(ch, littleEndianBytes(a));
+        try (NDManager scratch = a.getManager().newSubManager()) {
+          writeFully(ch, littleEndianBytes(a, scratch));
+        }
       }
     });
   }
@@ -113,14 +116,22 @@ public final class SafeTensors {
       Map<String, NDArray> out = new LinkedHashMap<>();
       try {
         for (Entry en : entries) {
-          int len = Math.toIntExact(en.end - en.begin);
-          ByteBuffer data = ByteBuffer.allocateDirect(len).order(ByteOrder.LITTLE_ENDIAN);
-          readFully(ch, data, dataStart + en.begin);
-          data.flip();
-          ByteBuffer nativeData = toNativeOrder(data, en.dtype.getNumOfBytes());
-          NDArray array = manager.create(nativeData, en.shape, en.dtype);
-          array.setName(en.name);
+          // read straight into memory that libtorch allocated: no Java direct buffer, so no model size is capped by
+          // the JVM's direct-memory limit (which follows -Xmx)
+          NDArray array = TorchArrays.empty(manager, en.shape, en.dtype);
           out.put(en.name, array);
+          if (en.end > en.begin) {
+            ByteBuffer memory = array.toByteBuffer(true);
+            if (memory.capacity() != en.end - en.begin) {
+              throw new IllegalStateException("tensor memory of " + memory.capacity() + " bytes for " + en.name);
+            }
+            readFully(ch, memory.clear(), dataStart + en.begin);
+            if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+              swapInPlace(memory.clear(), en.dtype.getNumOfBytes());
+            }
+          }
+          array.setName(en.name);
+          out.put(en.name, TorchArrays.toDevice(manager, array));
         }
       } catch (RuntimeException e) {
         out.values().forEach(NDArray::close);
@@ -266,32 +277,37 @@ public final class SafeTensors {
     };
   }
 
-  private static ByteBuffer littleEndianBytes(NDArray a) {
-    ByteBuffer src = a.toByteBuffer().order(ByteOrder.nativeOrder());
+  /**
+   * The tensor's bytes, little-endian: its own memory when it is on the CPU (no copy, nothing on the Java side), else a
+   * CPU copy that {@code scratch} closes.
+   */
+  private static ByteBuffer littleEndianBytes(NDArray a, NDManager scratch) {
+    NDArray host = a;
+    if (!a.getDevice().equals(ai.djl.Device.cpu())) {
+      host = a.toDevice(ai.djl.Device.cpu(), true);
+      host.attach(scratch);
+    }
+    if (host.getShape().size() == 0) {
+      return ByteBuffer.allocate(0);
+    }
+    ByteBuffer src = host.toByteBuffer(true).order(ByteOrder.nativeOrder());
     int width = a.getDataType().getNumOfBytes();
     if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || width == 1) {
       return src;
     }
-    return swap(src, width);
+    ByteBuffer copy = ByteBuffer.allocate(src.remaining()).put(src).flip();
+    swapInPlace(copy, width);
+    return copy;
   }
 
-  private static ByteBuffer toNativeOrder(ByteBuffer le, int width) {
-    if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || width == 1) {
-      return le.order(ByteOrder.nativeOrder());
-    }
-    return swap(le, width);
-  }
-
-  private static ByteBuffer swap(ByteBuffer src, int width) {
-    ByteBuffer out = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
-    byte[] element = new byte[width];
-    while (src.remaining() >= width) {
-      src.get(element);
-      for (int i = width - 1; i >= 0; i--) {
-        out.put(element[i]);
+  private static void swapInPlace(ByteBuffer buf, int width) {
+    for (int at = 0; at + width <= buf.limit(); at += width) {
+      for (int i = 0, j = width - 1; i < j; i++, j--) {
+        byte t = buf.get(at + i);
+        buf.put(at + i, buf.get(at + j));
+        buf.put(at + j, t);
       }
     }
-    return out.flip();
   }
 
   private static void writeFully(WritableByteChannel ch, ByteBuffer buf) throws IOException {
