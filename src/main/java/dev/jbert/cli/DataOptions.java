@@ -1,10 +1,12 @@
 package dev.jbert.cli;
 
+import dev.jbert.JbertException;
 import dev.jbert.data.Corpus;
 import dev.jbert.data.CorpusLocator;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.Downloader;
 import dev.jbert.data.Mirror;
+import dev.jbert.model.BertConfig;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Path;
@@ -37,8 +39,15 @@ public final class DataOptions {
           + " (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  /** The options as a validated config (min_freq is d2l's 5). */
+  /**
+   * The options as a validated config (min_freq is d2l's 5). A max_len longer than the models' positional table is
+   * refused here, before any example is built.
+   */
   public DataConfig config() {
+    if (maxLen > BertConfig.POSITIONS) {
+      throw new JbertException("--max-len " + maxLen + " is more than the " + BertConfig.POSITIONS
+          + " positions of jbert's models: pass --max-len " + BertConfig.POSITIONS + " or less (d2l uses 64)");
+    }
     return new DataConfig(maxLen, DataConfig.defaults().minFreq(), seed);
   }
 

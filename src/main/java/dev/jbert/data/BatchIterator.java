@@ -1,5 +1,6 @@
 package dev.jbert.data;
 
+import dev.jbert.Seeds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -31,7 +32,7 @@ public final class BatchIterator implements Iterator<HostBatch> {
     if (startBatch < 0) {
       throw new IllegalArgumentException("start batch must be at least 0, got " + startBatch);
     }
-    this.examples = List.copyOf(examples);
+    this.examples = examples; // not copied: a dataset's list pads each example when it is read
     this.batchSize = batchSize;
     this.seed = seed;
     this.batchesPerEpoch = (examples.size() + batchSize - 1) / batchSize;

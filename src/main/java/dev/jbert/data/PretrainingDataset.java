@@ -1,13 +1,16 @@
 package dev.jbert.data;
 
 import dev.jbert.JbertException;
+import dev.jbert.Seeds;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.RandomAccess;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
@@ -24,7 +27,7 @@ public final class PretrainingDataset {
   private final DataConfig config;
   private final Vocab vocab;
   private final int[][][] paragraphs; // shuffled order, (paragraph, sentence, token id)
-  private final List<PretrainingExample> examples;
+  private final CompactExample[] examples;
   private final int[][] sources; // per example: paragraph and sentence of a, paragraph and sentence of b
   private final DrawCounts draws;
   private final DatasetStats stats;
@@ -40,7 +43,7 @@ public final class PretrainingDataset {
    */
   public record DrawCounts(long pairsDrawn, long isNextDrawn, long masked, long kept, long randomized) {}
 
-  private PretrainingDataset(DataConfig config, Vocab vocab, int[][][] paragraphs, List<PretrainingExample> examples,
+  private PretrainingDataset(DataConfig config, Vocab vocab, int[][][] paragraphs, CompactExample[] examples,
       int[][] sources, DrawCounts draws, DatasetStats stats) {
     this.config = config;
     this.vocab = vocab;
@@ -96,7 +99,7 @@ public final class PretrainingDataset {
         .mapToObj(i -> buildParagraph(i, ids, v.size(), config, new SplittableRandom(Seeds.mix(paragraphSeed, i))))
         .toList();
 
-    List<PretrainingExample> examples = new ArrayList<>();
+    List<CompactExample> examples = new ArrayList<>();
     List<int[]> sources = new ArrayList<>();
     long[] counts = new long[5];
     for (ParagraphExamples p : built) {
@@ -110,16 +113,39 @@ public final class PretrainingDataset {
     String checksum = sha.get();
     double seconds = (System.nanoTime() - start) / 1e9;
     DatasetStats stats = stats(v, ids, examples, seconds, checksum);
-    return new PretrainingDataset(config, v, ids, List.copyOf(examples), sources.toArray(int[][]::new), draws, stats);
+    return new PretrainingDataset(config, v, ids, examples.toArray(CompactExample[]::new), sources.toArray(int[][]::new),
+        draws, stats);
   }
 
-  private record ParagraphExamples(List<PretrainingExample> examples, List<int[]> sources, long[] counts) {}
+  private record ParagraphExamples(List<CompactExample> examples, List<int[]> sources, long[] counts) {}
+
+  /**
+   * An example as it is kept on the heap: no padding, so a long max_len costs memory only where pairs are long (the
+   * padded form of all WikiText-2 pairs at max_len 512 would take about 600 MB).
+   *
+   * @param tokens {@code <cls> a <sep> b <sep>} with the masked LM's replacements (the valid length)
+   * @param bStart index of the first token of segment 1 ({@code a.length + 2})
+   * @param predPositions the real prediction slots, increasing
+   * @param labels the original tokens at {@code predPositions}
+   */
+  private record CompactExample(int[] tokens, int bStart, int[] predPositions, int[] labels, boolean isNext) {
+    PretrainingExample padded(int maxLen, int maxPreds) {
+      int[] ids = Arrays.copyOf(tokens, maxLen);
+      Arrays.fill(ids, tokens.length, maxLen, Vocab.PAD);
+      int[] segments = new int[maxLen];
+      Arrays.fill(segments, bStart, tokens.length, 1);
+      float[] weights = new float[maxPreds];
+      Arrays.fill(weights, 0, predPositions.length, 1f);
+      return new PretrainingExample(ids, segments, tokens.length, Arrays.copyOf(predPositions, maxPreds), weights,
+          Arrays.copyOf(labels, maxPreds), isNext);
+    }
+  }
 
   /** Spec sections 4-6 for paragraph {@code p}: NSP pairs, the max_len drop, masks, padding. */
   private static ParagraphExamples buildParagraph(
       int p, int[][][] paragraphs, int vocabSize, DataConfig config, SplittableRandom rng) {
     int[][] paragraph = paragraphs[p];
-    List<PretrainingExample> examples = new ArrayList<>();
+    List<CompactExample> examples = new ArrayList<>();
     List<int[]> sources = new ArrayList<>();
     long[] counts = new long[5]; // pairs drawn, is_next drawn, then MaskedLm.Action counts
     long[] actions = new long[MaskedLm.Action.values().length];
@@ -138,7 +164,7 @@ public final class PretrainingDataset {
       if (a.length + b.length + 3 > config.maxLen()) {
         continue;
       }
-      examples.add(example(a, b, isNext, vocabSize, config, rng, actions));
+      examples.add(compact(a, b, isNext, vocabSize, rng, actions));
       sources.add(new int[] {p, i, pb, sb});
     }
     for (int c = 0; c < actions.length; c++) {
@@ -149,22 +175,20 @@ public final class PretrainingDataset {
 
   static PretrainingExample example(int[] a, int[] b, boolean isNext, int vocabSize, DataConfig config,
       SplittableRandom rng, long[] actions) {
-    int maxLen = config.maxLen();
-    int maxPreds = config.maxPreds();
-    int[] tokens = tokens(a, b, maxLen);
-    int[] segments = segments(a, b, maxLen);
+    return compact(a, b, isNext, vocabSize, rng, actions).padded(config.maxLen(), config.maxPreds());
+  }
+
+  private static CompactExample compact(
+      int[] a, int[] b, boolean isNext, int vocabSize, SplittableRandom rng, long[] actions) {
     int validLen = a.length + b.length + 3;
+    int[] tokens = tokens(a, b, validLen);
     int[] original = tokens.clone();
     int[] positions = MaskedLm.maskInPlace(tokens, validLen, vocabSize, rng, actions);
-    int[] predPositions = new int[maxPreds];
-    float[] weights = new float[maxPreds];
-    int[] labels = new int[maxPreds];
+    int[] labels = new int[positions.length];
     for (int k = 0; k < positions.length; k++) {
-      predPositions[k] = positions[k];
-      weights[k] = 1f;
       labels[k] = original[positions[k]];
     }
-    return new PretrainingExample(tokens, segments, validLen, predPositions, weights, labels, isNext);
+    return new CompactExample(tokens, a.length + 2, positions, labels, isNext);
   }
 
   /** {@code <cls> a <sep> b <sep>} padded with {@code <pad>} to {@code maxLen}. */
@@ -196,7 +220,7 @@ public final class PretrainingDataset {
     }
   }
 
-  private static DatasetStats stats(Vocab vocab, int[][][] paragraphs, List<PretrainingExample> examples,
+  private static DatasetStats stats(Vocab vocab, int[][][] paragraphs, List<CompactExample> examples,
       double seconds, String sha) {
     int sentences = 0;
     for (int[][] p : paragraphs) {
@@ -205,9 +229,9 @@ public final class PretrainingDataset {
     long validLen = 0;
     long preds = 0;
     long next = 0;
-    for (PretrainingExample e : examples) {
-      validLen += e.validLen();
-      preds += e.numPreds();
+    for (CompactExample e : examples) {
+      validLen += e.tokens().length;
+      preds += e.predPositions().length;
       next += e.isNext() ? 1 : 0;
     }
     double n = Math.max(1, examples.size());
@@ -232,9 +256,34 @@ public final class PretrainingDataset {
     return vocab;
   }
 
-  /** The examples, paragraph by paragraph in shuffled order, pairs in sentence order. */
+  /**
+   * The examples, paragraph by paragraph in shuffled order, pairs in sentence order. Each is padded to max_len when it
+   * is read, so the list holds no padding.
+   */
   public List<PretrainingExample> examples() {
-    return examples;
+    return new Examples(examples, config.maxLen(), config.maxPreds());
+  }
+
+  private static final class Examples extends AbstractList<PretrainingExample> implements RandomAccess {
+    private final CompactExample[] examples;
+    private final int maxLen;
+    private final int maxPreds;
+
+    Examples(CompactExample[] examples, int maxLen, int maxPreds) {
+      this.examples = examples;
+      this.maxLen = maxLen;
+      this.maxPreds = maxPreds;
+    }
+
+    @Override
+    public PretrainingExample get(int index) {
+      return examples[index].padded(maxLen, maxPreds);
+    }
+
+    @Override
+    public int size() {
+      return examples.length;
+    }
   }
 
   public DatasetStats stats() {

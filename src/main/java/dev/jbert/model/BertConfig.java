@@ -17,6 +17,9 @@ import java.util.TreeMap;
 public record BertConfig(
     int vocabSize, int hidden, int ffnHidden, int heads, int layers, float dropout, int maxPositions) {
 
+  /** Length of d2l's positional-embedding table, which every preset keeps. */
+  public static final int POSITIONS = 1000;
+
   /** The keys of {@link #toJson()}, sorted. */
   static final List<String> JSON_KEYS =
       List.of("dropout", "ffn_hidden", "heads", "hidden", "layers", "max_positions", "vocab_size");
@@ -49,17 +52,17 @@ public record BertConfig(
 
   /** d2l's configuration: H 128, F 256, 2 heads, 2 blocks, dropout 0.2, 1000 positions. */
   public static BertConfig d2l(int vocabSize) {
-    return new BertConfig(vocabSize, 128, 256, 2, 2, 0.2f, 1000);
+    return new BertConfig(vocabSize, 128, 256, 2, 2, 0.2f, POSITIONS);
   }
 
   /** BERT-base sizes (768, 3072, 12 heads, 12 blocks, dropout 0.1) with d2l's 1000-position table. */
   public static BertConfig base(int vocabSize) {
-    return new BertConfig(vocabSize, 768, 3072, 12, 12, 0.1f, 1000);
+    return new BertConfig(vocabSize, 768, 3072, 12, 12, 0.1f, POSITIONS);
   }
 
   /** BERT-large sizes (1024, 4096, 16 heads, 24 blocks, dropout 0.1) with d2l's 1000-position table. */
   public static BertConfig large(int vocabSize) {
-    return new BertConfig(vocabSize, 1024, 4096, 16, 24, 0.1f, 1000);
+    return new BertConfig(vocabSize, 1024, 4096, 16, 24, 0.1f, POSITIONS);
   }
 
   /** The preset called {@code name}: "d2l", "base" or "large". */
