@@ -1,4 +1,4 @@
-package dev.jbert.data;
+package dev.jbert;
 
 /**
  * Derives independent random streams from one user seed, so that work split over cores (one stream per paragraph, one

@@ -18,10 +18,12 @@ import java.util.List;
  * @param mlmWeights (B, maxPreds)
  * @param mlmLabels (B, maxPreds)
  * @param nspLabels (B), 1 = is next
+ * @param rows (B), each example's index in the step's whole batch: what its dropout masks are keyed by, so they do not
+ *     depend on how the batch is split
  */
 public record HostBatch(
     int size, int maxLen, int maxPreds, long[] tokens, long[] segments, float[] validLens, long[] predPositions,
-    float[] mlmWeights, long[] mlmLabels, long[] nspLabels) {
+    float[] mlmWeights, long[] mlmLabels, long[] nspLabels, long[] rows) {
 
   /** Stacks {@code examples} (all of one max_len) into one batch. */
   public static HostBatch of(List<PretrainingExample> examples) {
@@ -32,7 +34,7 @@ public record HostBatch(
     int maxLen = examples.get(0).tokenIds().length;
     int maxPreds = examples.get(0).predPositions().length;
     HostBatch batch = new HostBatch(b, maxLen, maxPreds, new long[b * maxLen], new long[b * maxLen], new float[b],
-        new long[b * maxPreds], new float[b * maxPreds], new long[b * maxPreds], new long[b]);
+        new long[b * maxPreds], new float[b * maxPreds], new long[b * maxPreds], new long[b], new long[b]);
     for (int i = 0; i < b; i++) {
       PretrainingExample e = examples.get(i);
       if (e.tokenIds().length != maxLen || e.predPositions().length != maxPreds) {
@@ -49,6 +51,7 @@ public record HostBatch(
         batch.mlmLabels[i * maxPreds + k] = e.mlmLabels()[k];
       }
       batch.nspLabels[i] = e.isNext() ? 1 : 0;
+      batch.rows[i] = i;
     }
     return batch;
   }

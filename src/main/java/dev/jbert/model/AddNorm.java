@@ -8,13 +8,13 @@ final class AddNorm {
   private final LayerNorm ln;
   private final Dropout dropout;
 
-  AddNorm(Map<String, NDArray> params, String name, BertConfig cfg) {
+  AddNorm(Map<String, NDArray> params, String name, BertConfig cfg, int dropoutSite) {
     this.ln = new LayerNorm(params, name + ".ln");
-    this.dropout = new Dropout(cfg.dropout());
+    this.dropout = new Dropout(cfg.dropout(), dropoutSite);
   }
 
   /** x, y: (B, T, H) -> (B, T, H). */
-  NDArray forward(NDArray x, NDArray y, boolean training) {
-    return ln.forward(dropout.forward(y, training).add(x));
+  NDArray forward(NDArray x, NDArray y, Dropout.Keys keys) {
+    return ln.forward(dropout.forward(y, keys).add(x));
   }
 }

@@ -30,7 +30,7 @@ final class BertEncoder {
     this.segmentEmbedding = Params.require(params, name + ".segment_embedding.weight");
     this.posEmbedding = Params.require(params, name + ".pos_embedding");
     for (int i = 0; i < cfg.layers(); i++) {
-      blks.add(new EncoderBlock(params, name + ".blks." + i, cfg));
+      blks.add(new EncoderBlock(params, name + ".blks." + i, cfg, i));
     }
     this.maxPositions = cfg.maxPositions();
   }
@@ -39,9 +39,10 @@ final class BertEncoder {
    * @param tokens int64 (B, T)
    * @param segments int64 (B, T), 0 or 1
    * @param validLens float32 (B): keys at index >= validLens[b] are masked
+   * @param keys the dropout masks' keys; null in inference
    * @return (B, T, H), in the manager of {@code tokens}
    */
-  NDArray forward(NDArray tokens, NDArray segments, NDArray validLens, boolean training) {
+  NDArray forward(NDArray tokens, NDArray segments, NDArray validLens, Dropout.Keys keys) {
     if (tokens.getShape().dimension() != 2 || !tokens.getShape().equals(segments.getShape())) {
       throw new IllegalArgumentException(
           "tokens and segments must both be (B, T), got " + tokens.getShape() + " and " + segments.getShape());
@@ -61,7 +62,7 @@ final class BertEncoder {
     x = x.add(pos); // (B, T, H)
     NDArray keyBias = keyBias(m, validLens, b, t, x.getDataType()); // (B, 1, 1, T)
     for (EncoderBlock blk : blks) {
-      x = blk.forward(x, keyBias, training);
+      x = blk.forward(x, keyBias, keys);
     }
     return x;
   }

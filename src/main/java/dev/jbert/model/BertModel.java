@@ -212,7 +212,13 @@ public final class BertModel implements AutoCloseable {
    * @return (B, L, H), in the manager of {@code tokens}
    */
   public NDArray encode(NDArray tokens, NDArray segments, NDArray validLens, boolean training) {
-    return encoder.forward(tokens, segments, validLens, training);
+    return encode(tokens, segments, validLens,
+        training ? Dropout.Keys.fromEngine(tokens.getManager(), tokens.getShape().get(0)) : null);
+  }
+
+  /** The encoder output in training mode, with dropout masks drawn from {@code keys} (null: inference). */
+  public NDArray encode(NDArray tokens, NDArray segments, NDArray validLens, Dropout.Keys keys) {
+    return encoder.forward(tokens, segments, validLens, keys);
   }
 
   /** encoded (B, L, H), predPositions int64 (B, P) -> MLM logits (B, P, V). */

@@ -16,12 +16,12 @@ final class MultiHeadAttention {
   private final int heads;
   private final double scale;
 
-  MultiHeadAttention(Map<String, NDArray> params, String name, BertConfig cfg) {
+  MultiHeadAttention(Map<String, NDArray> params, String name, BertConfig cfg, int dropoutSite) {
     this.wq = new Linear(params, name + ".W_q");
     this.wk = new Linear(params, name + ".W_k");
     this.wv = new Linear(params, name + ".W_v");
     this.wo = new Linear(params, name + ".W_o");
-    this.dropout = new Dropout(cfg.dropout());
+    this.dropout = new Dropout(cfg.dropout(), dropoutSite);
     this.heads = cfg.heads();
     this.scale = Math.sqrt(cfg.headSize());
   }
@@ -31,13 +31,13 @@ final class MultiHeadAttention {
    * @param keyBias (B, 1, 1, T): 0 for keys below the valid length, -1e6 for the others
    * @return (B, T, H)
    */
-  NDArray forward(NDArray x, NDArray keyBias, boolean training) {
+  NDArray forward(NDArray x, NDArray keyBias, Dropout.Keys keys) {
     NDArray q = splitHeads(wq.forward(x)); // (B, heads, T, d)
     NDArray k = splitHeads(wk.forward(x)); // (B, heads, T, d)
     NDArray v = splitHeads(wv.forward(x)); // (B, heads, T, d)
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Scalars.like(q, scale)); // (B, heads, T, T)
     NDArray weights = scores.add(keyBias).softmax(-1); // (B, heads, T, T), rows sum to 1 over valid keys
-    NDArray out = dropout.forward(weights, training).matMul(v); // (B, heads, T, d)
+    NDArray out = dropout.forward(weights, keys).matMul(v); // (B, heads, T, d)
     return wo.forward(mergeHeads(out)); // (B, T, H)
   }
 

@@ -64,7 +64,7 @@ public final class BatchParts {
     int l = b.maxLen();
     int p = b.maxPreds();
     HostBatch out = new HostBatch(n, length, p, new long[n * length], new long[n * length], new float[n],
-        new long[n * p], new float[n * p], new long[n * p], new long[n]);
+        new long[n * p], new float[n * p], new long[n * p], new long[n], new long[n]);
     for (int i = 0; i < n; i++) {
       int from = order[i];
       System.arraycopy(b.tokens(), from * l, out.tokens(), i * length, length);
@@ -74,6 +74,7 @@ public final class BatchParts {
       System.arraycopy(b.mlmWeights(), from * p, out.mlmWeights(), i * p, p);
       System.arraycopy(b.mlmLabels(), from * p, out.mlmLabels(), i * p, p);
       out.nspLabels()[i] = b.nspLabels()[from];
+      out.rows()[i] = b.rows()[from];
     }
     return out;
   }

@@ -11,6 +11,7 @@ import dev.jbert.model.BertModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * Data parallelism done by hand, because DJL's is wrong as shipped (its Adam advances t once per replica): one replica
@@ -65,20 +66,28 @@ public final class DataParallel implements AutoCloseable {
 
   /**
    * Forward, loss and backward of one batch on every replica; afterwards the master's gradients hold the gradient of
-   * the whole batch's loss. Throws when a loss is not finite, before the optimiser could use its gradient.
+   * the whole batch's loss. Throws when a loss is not finite, before the optimiser could use its gradient, and
+   * {@link StepInterruptedException} when {@code stop} turns true between two parts (the gradients are then partial).
+   *
+   * @param step the 1-based step, for messages
+   * @param maskSeed the step's dropout seed: masks are keyed by it and each example's row in {@code batch}
    */
-  public StepLosses forwardBackward(HostBatch batch, int step, PhaseTimes times) {
+  public StepLosses forwardBackward(
+      HostBatch batch, int step, long maskSeed, PhaseTimes times, BooleanSupplier stop) {
     List<HostBatch> parts = parts(batch);
     double weightTotal = BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS;
     double mlm = 0;
     double nsp = 0;
     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
       for (int k = 0; k < parts.size(); k++) {
+        if (stop.getAsBoolean()) {
+          throw new StepInterruptedException(step);
+        }
         int replica = k % replicas.size();
         // each part's activations are freed as soon as its backward is done
         try (NDManager m = replicaManager(replica).newSubManager()) {
           StepLosses part = ReplicaStep.run(replicas.get(replica), parts.get(k), m, collector, weightTotal,
-              batch.size(), mlmAllSlots, step, times);
+              batch.size(), mlmAllSlots, step, maskSeed, times);
           mlm += part.mlm();
           nsp += part.nsp();
         }
@@ -95,9 +104,9 @@ public final class DataParallel implements AutoCloseable {
     return BatchParts.splitByLength(batch, replicas.size() * microBatches);
   }
 
-  /** As {@link #forwardBackward(HostBatch, int, PhaseTimes)}, without timing. */
-  public StepLosses forwardBackward(HostBatch batch, int step) {
-    return forwardBackward(batch, step, new PhaseTimes());
+  /** As {@link #forwardBackward(HostBatch, int, long, PhaseTimes, BooleanSupplier)}, untimed and not stoppable. */
+  public StepLosses forwardBackward(HostBatch batch, int step, long maskSeed) {
+    return forwardBackward(batch, step, maskSeed, new PhaseTimes(), () -> false);
   }
 
   /** Copies the master's weights to every other replica, after the optimiser step. */
@@ -149,6 +158,13 @@ public final class DataParallel implements AutoCloseable {
       replicas.get(i).close();
     }
     replicaManagers.forEach(NDManager::close);
+  }
+
+  /** A stop was requested in the middle of a step; the weights are still those of the step before. */
+  public static final class StepInterruptedException extends RuntimeException {
+    public StepInterruptedException(int step) {
+      super("step " + step + " interrupted", null, false, false);
+    }
   }
 
   /** The loss of a step was NaN or infinite; the weights are still those of the step before. */

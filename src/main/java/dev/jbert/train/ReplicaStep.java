@@ -10,6 +10,7 @@ import dev.jbert.TorchArrays;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingBatch;
 import dev.jbert.model.BertModel;
+import dev.jbert.model.Dropout;
 import dev.jbert.model.Scalars;
 
 /**
@@ -38,13 +39,14 @@ final class ReplicaStep {
    * @param pairs sentence pairs in the whole batch, the denominator of every part's NSP loss
    */
   static StepLosses run(BertModel model, HostBatch part, NDManager m, GradientCollector collector, double weightTotal,
-      float pairs, boolean allSlots, int step, PhaseTimes times) {
+      float pairs, boolean allSlots, int step, long maskSeed, PhaseTimes times) {
     long t0 = System.nanoTime();
     PretrainingBatch b = part.toNDArrays(m);
     long t1 = System.nanoTime();
     times.dataNs += t1 - t0;
 
-    NDArray encoded = model.encode(b.tokens(), b.segments(), b.validLens(), true); // (B, L, H)
+    Dropout.Keys masks = new Dropout.Keys(maskSeed, part.rows()); // keyed by example, not by part
+    NDArray encoded = model.encode(b.tokens(), b.segments(), b.validLens(), masks); // (B, L, H)
     NDArray nspSum = PretrainingLoss.crossEntropySum(model.nspLogits(encoded, true), b.nspLabels(), null);
     NDArray nsp = nspSum.div(Scalars.like(nspSum, pairs));
     if (allSlots) {

@@ -76,7 +76,7 @@ class TrainingTest {
     try (NDManager root = NDManager.newBaseManager();
         BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
         DataParallel dp = new DataParallel(model, List.of(Device.cpu()), root, allSlots)) {
-      StepLosses losses = dp.forwardBackward(batch, 1);
+      StepLosses losses = dp.forwardBackward(batch, 1, 0);
       model.parameters().forEach((k, v) -> {
         try (NDArray g = v.getGradient()) {
           out.put(k, g.toFloatArray());
@@ -109,7 +109,7 @@ class TrainingTest {
       StepLosses losses;
       try (NDManager m = root.newSubManager()) {
         losses = ReplicaStep.run(model, batch, m, collector, BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS,
-            batch.size(), false, 1, new PhaseTimes());
+            batch.size(), false, 1, 0, new PhaseTimes());
       }
       model.parameters().forEach((k, v) -> {
         try (NDArray g = v.getGradient()) {
@@ -124,20 +124,26 @@ class TrainingTest {
   void twoReplicasAndMicroBatchesGiveTheGradientOfTheWholeBatch() {
     GradMode.off();
     HostBatch batch = batches(1, 15).get(0); // odd, so the parts differ in size
-    Map<String, float[]> single = summedGradients(List.of(Device.cpu()), 1, batch);
-    for (Map<String, float[]> split : List.of(summedGradients(List.of(Device.cpu(), Device.cpu()), 1, batch),
-        summedGradients(List.of(Device.cpu()), 3, batch))) {
-      assertSameGradients(split, single);
+    // with dropout too: each example's masks are keyed by its row in the whole batch, not by the part it runs in
+    for (float dropout : new float[] {0f, 0.2f}) {
+      Map<String, float[]> single = summedGradients(List.of(Device.cpu()), 1, batch, dropout);
+      for (Map<String, float[]> split : List.of(
+          summedGradients(List.of(Device.cpu(), Device.cpu()), 1, batch, dropout),
+          summedGradients(List.of(Device.cpu()), 3, batch, dropout),
+          summedGradients(List.of(Device.cpu(), Device.cpu()), 4, batch, dropout))) {
+        assertSameGradients(split, single);
+      }
     }
   }
 
   /** The master's gradient after one forward-backward, checking that every replica ends the step equal to it. */
-  private static Map<String, float[]> summedGradients(List<Device> devices, int microBatches, HostBatch batch) {
+  private static Map<String, float[]> summedGradients(
+      List<Device> devices, int microBatches, HostBatch batch, float dropout) {
     try (NDManager root = NDManager.newBaseManager();
-        BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
+        BertModel model = BertModel.create(tiny(dropout), root, DataType.FLOAT32, 5);
         Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters(), root);
         DataParallel dp = new DataParallel(model, devices, root, false, microBatches)) {
-      dp.forwardBackward(batch, 1);
+      dp.forwardBackward(batch, 1, 12345);
       Map<String, float[]> grads = new java.util.LinkedHashMap<>();
       model.parameters().forEach((k, v) -> {
         try (NDArray g = v.getGradient()) {
@@ -165,7 +171,7 @@ class TrainingTest {
       double first = 0;
       double last = 0;
       for (int step = 0; step < 100; step++) {
-        StepLosses l = dp.forwardBackward(fixed.get(step % 4), step + 1);
+        StepLosses l = dp.forwardBackward(fixed.get(step % 4), step + 1, step);
         adam.step(model.parameters(), 1e-2f);
         if (step < 4) {
           first += l.total() / 4;
@@ -190,8 +196,7 @@ class TrainingTest {
       long rssAfterWarmup = 0;
       long heapAfterWarmup = 0;
       for (int step = 0; step < 300; step++) {
-        Engine.getInstance().setRandomSeed(step);
-        dp.forwardBackward(fixed.get(step % 4), step + 1);
+        dp.forwardBackward(fixed.get(step % 4), step + 1, step);
         adam.step(model.parameters(), 3e-3f);
         if (step == 0) {
           arraysAfterFirst = root.getManagedArrays().size();
