@@ -1,5 +1,6 @@
 package dev.jbert.cli;
 
+import dev.jbert.JbertException;
 import dev.jbert.Json;
 import dev.jbert.data.Corpus;
 import dev.jbert.data.PretrainingDataset;
@@ -54,11 +55,16 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    if (steps < 1) {
+      throw new JbertException("--steps must be at least 1 (timed steps), got " + steps);
+    }
+    if (warmup < 0) {
+      throw new JbertException("--warmup must be 0 or more, got " + warmup);
+    }
     Corpus corpus = dataOptions.openCorpus(spec.commandLine().getErr());
     PretrainingDataset data = PretrainingDataset.build(corpus.trainLines(), dataOptions.config());
-    TrainConfig ref = TrainConfig.reference();
-    TrainConfig train = new TrainConfig(batchSize, warmup + steps, ref.lr(), ref.beta1(), ref.beta2(), ref.eps(),
-        dataOptions.config().seed(), 0, 0, mlmAllSlots, microBatches);
+    TrainConfig train = TrainConfig.builder().batchSize(batchSize).steps(warmup + steps)
+        .seed(dataOptions.config().seed()).mlmAllSlots(mlmAllSlots).microBatches(microBatches).build();
     BertConfig d2l = BertConfig.d2l(data.vocab().size());
     BertConfig model = new BertConfig(d2l.vocabSize(), d2l.hidden(), d2l.ffnHidden(), d2l.heads(), d2l.layers(),
         dropout, d2l.maxPositions());

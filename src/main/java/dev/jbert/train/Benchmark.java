@@ -1,7 +1,6 @@
 package dev.jbert.train;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -34,6 +33,7 @@ public final class Benchmark {
         DataParallel replicas =
             new DataParallel(model, List.of(Device.cpu()), root, train.mlmAllSlots(), train.microBatches())) {
       BatchIterator batches = new BatchIterator(examples, train.batchSize(), train.seed(), 0);
+      TrainingStep trainingStep = new TrainingStep(train, model, adam, replicas);
       PhaseTimes times = new PhaseTimes();
       double flops = 0;
       long pairs = 0;
@@ -42,16 +42,12 @@ public final class Benchmark {
         if (step == warmup) {
           times.reset();
         }
-        Engine.getInstance().setRandomSeed(Pretrainer.stepSeed(train.seed(), step));
         long t0 = System.nanoTime();
         HostBatch batch = batches.next();
         long t1 = System.nanoTime();
-        replicas.forwardBackward(batch, step + 1, times);
-        long t2 = System.nanoTime();
-        adam.step(model.parameters(), train.lrAt(step));
-        long t3 = System.nanoTime();
         times.dataNs += t1 - t0;
-        times.optimizerNs += t3 - t2;
+        trainingStep.run(batch, step, times, () -> false);
+        long t3 = System.nanoTime();
         if (step >= warmup) {
           timedNs += t3 - t0;
           pairs += batch.size();

@@ -33,7 +33,12 @@ public record Checkpoint(Map<String, NDArray> weights, Map<String, NDArray> adam
         "seed", Long.toString(seed)));
   }
 
-  public static Checkpoint load(Path file, NDManager manager) {
+  /** The number of steps done when {@code file} was written, from its metadata alone. */
+  public static int stepOf(Path file) {
+    return Integer.parseInt(checkedMetadata(file).get("step"));
+  }
+
+  private static Map<String, String> checkedMetadata(Path file) {
     if (!Files.isRegularFile(file)) {
       throw new JbertException("no checkpoint at " + file + ": --resume needs a run folder written by ./jbert pretrain");
     }
@@ -41,6 +46,11 @@ public record Checkpoint(Map<String, NDArray> weights, Map<String, NDArray> adam
     if (!FORMAT.equals(meta.get("format"))) {
       throw new JbertException(file + " is not a jbert checkpoint (format " + meta.get("format") + ")");
     }
+    return meta;
+  }
+
+  public static Checkpoint load(Path file, NDManager manager) {
+    Map<String, String> meta = checkedMetadata(file);
     Map<String, NDArray> weights = new LinkedHashMap<>();
     Map<String, NDArray> adam = new LinkedHashMap<>();
     SafeTensors.read(file, manager).forEach((k, v) -> {

@@ -1,7 +1,6 @@
 package dev.jbert.train;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.jbert.data.BatchIterator;
@@ -17,8 +16,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The pretraining loop of spec section 8: for each step, the next batch; forward, {@code mlm + nsp} and backward on
- * every device; one Adam update. It evaluates, checkpoints and stops on request (Ctrl-C) between steps, and writes
- * the run folder as it goes.
+ * every device; one Adam update. It appends each step to {@code metrics.csv}, evaluates, redraws the plot and
+ * checkpoints as configured, and stops within a part of a step when asked (Ctrl-C), leaving a valid run folder.
  */
 public final class Pretrainer {
   /** Training and held-out examples, with the vocabulary that encoded them. */
@@ -26,7 +25,13 @@ public final class Pretrainer {
 
   /** What the loop reports as it goes; the CLI draws it, tests record it. */
   public interface Listener {
+    /** Training starts at {@code fromStep} (more than 0 when resumed) of {@code steps}. */
+    default void onStart(int fromStep, int steps) {}
+
     default void onStep(StepMetrics metrics) {}
+
+    /** An evaluation after {@code step} has done {@code done} of {@code total} held-out pairs. */
+    default void onEvalProgress(int step, int done, int total) {}
 
     default void onEval(int step, EvalResult result) {}
 
@@ -43,7 +48,8 @@ public final class Pretrainer {
 
   /**
    * Runs (or with {@code resume}, continues from the run folder's checkpoint) up to {@code train().steps()} steps.
-   * {@code stop} is polled between steps; when it turns true the run checkpoints and returns an interrupted summary.
+   * {@code stop} is polled between the parts of a step and between evaluation batches; when it turns true the run
+   * writes its checkpoint (of the last whole step), weights, plot and summary, and returns an interrupted summary.
    */
   public TrainingSummary run(Data data, RunFolder run, boolean resume, Listener listener, BooleanSupplier stop) {
     TrainConfig cfg = config.train();
@@ -56,56 +62,69 @@ public final class Pretrainer {
       try (model;
           Adam adam = new Adam(cfg.beta1(), cfg.beta2(), cfg.eps(), model.parameters(), root);
           DataParallel replicas = new DataParallel(model, devices, root, cfg.mlmAllSlots(), cfg.microBatches())) {
-        int start = 0;
-        MetricsLog metrics = new MetricsLog();
+        int step = 0;
+        MetricsLog metrics;
         if (from != null) {
           adam.restore(from.adamState(), from.adamSteps());
-          start = from.step();
-          metrics = MetricsLog.read(run.file(RunFolder.METRICS), start);
+          step = from.step();
+          metrics = MetricsLog.resume(run.file(RunFolder.METRICS), step);
         } else {
-          run.writeConfig(config);
           data.vocab().save(run.file(RunFolder.VOCAB));
+          metrics = MetricsLog.create(run.file(RunFolder.METRICS));
         }
-        BatchIterator batches = new BatchIterator(data.train(), cfg.batchSize(), cfg.seed(), start);
-        // evaluation holds no graph, but a whole batch's activations at once: split it as training does
-        int evalBatch = Math.max(1, cfg.batchSize() / cfg.microBatches());
-        EvalResult eval = null;
-        int step = start;
-        try {
-          while (step < cfg.steps() && !stop.getAsBoolean()) {
-            HostBatch batch = batches.next();
-            // dropout masks are a function of (seed, step), so a resumed run draws what an uninterrupted one would
-            Engine.getInstance().setRandomSeed(stepSeed(cfg.seed(), step));
-            long t0 = System.nanoTime();
-            StepLosses losses = replicas.forwardBackward(batch, step + 1);
-            adam.step(model.parameters(), cfg.lrAt(step));
-            replicas.broadcastWeights();
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            step++;
-            metrics.add(new StepMetrics(step, losses.mlm(), losses.nsp(), cfg.lrAt(step - 1),
-                batch.size() / seconds, metrics.elapsedS() + seconds));
-            listener.onStep(metrics.rows().get(metrics.rows().size() - 1));
-
-            if (cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0 && step < cfg.steps() && !data.valid().isEmpty()) {
-              listener.onEval(step, Evaluator.evaluate(model, data.valid(), evalBatch, root));
-            }
-            if (cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0 && step < cfg.steps()) {
-              saveProgress(run, model, adam, metrics, step, batches.position());
-              listener.onCheckpoint(step);
-            }
+        run.writeConfig(config); // a resumed run's config records what the resume changed
+        long position = from == null ? 0 : from.batchPosition();
+        BatchIterator batches = new BatchIterator(data.train(), cfg.batchSize(), cfg.seed(), position);
+        TrainingStep trainingStep = new TrainingStep(cfg, model, adam, replicas);
+        boolean evaluates = !data.valid().isEmpty();
+        boolean interrupted = false;
+        listener.onStart(step, cfg.steps());
+        while (step < cfg.steps()) {
+          if (stop.getAsBoolean()) {
+            interrupted = true;
+            break;
           }
-        } finally {
-          // also on a non-finite loss: the metrics up to the last good step are worth keeping
-          metrics.write(run.file(RunFolder.METRICS));
+          HostBatch batch = batches.next();
+          long t0 = System.nanoTime();
+          StepLosses losses;
+          try {
+            losses = trainingStep.run(batch, step, new PhaseTimes(), stop);
+          } catch (DataParallel.StepInterruptedException e) {
+            interrupted = true; // the weights are the last whole step's; its batch comes again on resume
+            break;
+          }
+          double seconds = (System.nanoTime() - t0) / 1e9;
+          step++;
+          position = batches.position();
+          metrics.add(new StepMetrics(step, losses.mlm(), losses.nsp(), cfg.lrAt(step - 1), batch.size() / seconds,
+              metrics.elapsedS() + seconds));
+          listener.onStep(metrics.last());
+
+          if (step < cfg.steps() && evaluates && cfg.evaluatesAfter(step)) {
+            EvalResult r = evaluate(model, data.valid(), root, step, listener, stop);
+            if (r == null) {
+              interrupted = true;
+              break;
+            }
+            listener.onEval(step, r);
+            LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
+          }
+          if (step < cfg.steps() && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) {
+            Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, cfg.seed());
+            listener.onCheckpoint(step);
+          }
         }
-        boolean interrupted = step < cfg.steps();
-        saveProgress(run, model, adam, metrics, step, batches.position());
+        Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, cfg.seed());
         listener.onCheckpoint(step);
         SafeTensors.write(run.file(RunFolder.MODEL), model.parameters(), Map.of("format", "pt"));
         LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
-        if (!interrupted && !data.valid().isEmpty()) {
-          eval = Evaluator.evaluate(model, data.valid(), evalBatch, root);
-          listener.onEval(step, eval);
+        EvalResult eval = null;
+        if (!interrupted && evaluates && cfg.evaluatesAfter(step)) {
+          eval = evaluate(model, data.valid(), root, step, listener, stop);
+          interrupted = eval == null;
+          if (eval != null) {
+            listener.onEval(step, eval);
+          }
         }
         TrainingSummary summary = new TrainingSummary(metrics.meanMlmLoss(), metrics.meanNspLoss(),
             metrics.pairsPerS(), step, metrics.elapsedS(), devices.stream().map(Device::toString).toList(),
@@ -119,17 +138,8 @@ public final class Pretrainer {
     }
   }
 
-  private void saveProgress(
-      RunFolder run, BertModel model, Adam adam, MetricsLog metrics, int step, long batchPosition) {
-    Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, batchPosition, config.train().seed());
-    metrics.write(run.file(RunFolder.METRICS));
-  }
-
-  /** A well-mixed 32-bit seed for one step (SplitMix64's finaliser over seed and step). */
-  static int stepSeed(long seed, int step) {
-    long z = seed * 0x9E3779B97F4A7C15L + step + 1;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return (int) (z ^ (z >>> 31));
+  private static EvalResult evaluate(BertModel model, List<PretrainingExample> valid, NDManager root, int step,
+      Listener listener, BooleanSupplier stop) {
+    return Evaluator.evaluate(model, valid, root, (done, total) -> listener.onEvalProgress(step, done, total), stop);
   }
 }

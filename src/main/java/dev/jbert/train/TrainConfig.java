@@ -4,16 +4,20 @@ import dev.jbert.JbertException;
 
 /**
  * Hyperparameters of a pretraining run. {@link #reference()} is the d2l reference run (spec section 8): batch 512, 50
- * Adam steps at lr 3e-3 with torch's default betas and eps, no weight decay, no schedule.
+ * Adam steps at lr 3e-3 with torch's default betas and eps, no weight decay, no schedule. Build variations with
+ * {@link #builder()}.
  *
  * @param batchSize sentence pairs per optimiser step, split across the devices
  * @param steps total optimiser steps of the run (a resumed run continues up to this number)
- * @param lr Adam learning rate, constant
+ * @param lr Adam learning rate (the peak, after the warmup)
+ * @param warmupSteps the learning rate rises linearly from lr / warmupSteps to lr over the first warmupSteps steps;
+ *     0 = constant (d2l)
  * @param beta1 Adam first-moment decay
  * @param beta2 Adam second-moment decay
  * @param eps Adam epsilon, added to sqrt(v_hat) as torch does
  * @param seed seeds the weights, the batch order and the dropout masks (one stream per step, so a resumed run is exact)
- * @param evalEvery evaluate on wiki.valid.tokens every this many steps; 0 = only at the end
+ * @param evalEvery evaluate on the validation text every this many steps, and at the end; 0 = only at the end
+ * @param skipEval evaluate never, not even at the end
  * @param checkpointEvery write a checkpoint every this many steps; 0 = only at the end (and on Ctrl-C)
  * @param mlmAllSlots compute MLM logits for every prediction slot, padded ones included, as d2l does; the default
  *     computes them only for real slots, which gives the same loss with about 30% less head work
@@ -24,11 +28,13 @@ public record TrainConfig(
     int batchSize,
     int steps,
     float lr,
+    int warmupSteps,
     float beta1,
     float beta2,
     float eps,
     long seed,
     int evalEvery,
+    boolean skipEval,
     int checkpointEvery,
     boolean mlmAllSlots,
     int microBatches) {
@@ -45,31 +51,150 @@ public record TrainConfig(
     require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
     require(steps >= 1, "--steps must be at least 1, got " + steps);
     require(lr > 0 && Float.isFinite(lr), "--lr must be a positive number, got " + lr);
+    require(warmupSteps >= 0, "--warmup-steps must be 0 (no warmup) or positive, got " + warmupSteps);
     require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam betas must lie in [0, 1)");
     require(eps > 0, "Adam eps must be positive, got " + eps);
-    require(evalEvery >= 0, "--eval-every must be 0 (only at the end) or positive, got " + evalEvery);
+    require(evalEvery >= 0, "--eval-every must be 0 (never) or positive, got " + evalEvery);
     require(microBatches >= 1, "--micro-batches must be at least 1, got " + microBatches);
     require(checkpointEvery >= 0, "--checkpoint-every must be 0 (only at the end) or positive, got " + checkpointEvery);
   }
 
   /** The reference run of spec section 8. */
   public static TrainConfig reference() {
-    return new TrainConfig(512, 50, 3e-3f, 0.9f, 0.999f, 1e-8f, 0, 0, 0, false, DEFAULT_MICRO_BATCHES);
+    return builder().build();
+  }
+
+  /** A builder starting from the reference run's settings. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder starting from these settings. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.batchSize = batchSize;
+    b.steps = steps;
+    b.lr = lr;
+    b.warmupSteps = warmupSteps;
+    b.beta1 = beta1;
+    b.beta2 = beta2;
+    b.eps = eps;
+    b.seed = seed;
+    b.evalEvery = evalEvery;
+    b.skipEval = skipEval;
+    b.checkpointEvery = checkpointEvery;
+    b.mlmAllSlots = mlmAllSlots;
+    b.microBatches = microBatches;
+    return b;
   }
 
   public TrainConfig withSteps(int newSteps) {
-    return new TrainConfig(
-        batchSize, newSteps, lr, beta1, beta2, eps, seed, evalEvery, checkpointEvery, mlmAllSlots, microBatches);
+    return toBuilder().steps(newSteps).build();
   }
 
-  /** The learning rate at a step: constant in the reference run, kept a function so a schedule has one place to go. */
+  /** The learning rate of step {@code step} (0-based): linear warmup to {@code lr}, then constant. */
   public float lrAt(int step) {
-    return lr;
+    if (warmupSteps == 0 || step >= warmupSteps) {
+      return lr;
+    }
+    return lr * (step + 1) / warmupSteps;
+  }
+
+  /** Whether to evaluate after {@code step} (1-based) steps of a run of {@link #steps}. */
+  public boolean evaluatesAfter(int step) {
+    return !skipEval && (step == steps || (evalEvery > 0 && step % evalEvery == 0));
   }
 
   private static void require(boolean ok, String message) {
     if (!ok) {
       throw new JbertException(message);
+    }
+  }
+
+  /** Settings by name; every one starts at the reference run's value. */
+  public static final class Builder {
+    private int batchSize = 512;
+    private int steps = 50;
+    private float lr = 3e-3f;
+    private int warmupSteps = 0;
+    private float beta1 = 0.9f;
+    private float beta2 = 0.999f;
+    private float eps = 1e-8f;
+    private long seed = 0;
+    private int evalEvery = 0;
+    private boolean skipEval = false;
+    private int checkpointEvery = 0;
+    private boolean mlmAllSlots = false;
+    private int microBatches = DEFAULT_MICRO_BATCHES;
+
+    private Builder() {}
+
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
+    public Builder steps(int v) {
+      steps = v;
+      return this;
+    }
+
+    public Builder lr(float v) {
+      lr = v;
+      return this;
+    }
+
+    public Builder warmupSteps(int v) {
+      warmupSteps = v;
+      return this;
+    }
+
+    public Builder betas(float b1, float b2) {
+      beta1 = b1;
+      beta2 = b2;
+      return this;
+    }
+
+    public Builder eps(float v) {
+      eps = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    /** Evaluate every {@code v} steps and at the end; 0 = only at the end. */
+    public Builder evalEvery(int v) {
+      evalEvery = v;
+      return this;
+    }
+
+    /** Never evaluate. */
+    public Builder skipEval(boolean v) {
+      skipEval = v;
+      return this;
+    }
+
+    public Builder checkpointEvery(int v) {
+      checkpointEvery = v;
+      return this;
+    }
+
+    public Builder mlmAllSlots(boolean v) {
+      mlmAllSlots = v;
+      return this;
+    }
+
+    public Builder microBatches(int v) {
+      microBatches = v;
+      return this;
+    }
+
+    public TrainConfig build() {
+      return new TrainConfig(batchSize, steps, lr, warmupSteps, beta1, beta2, eps, seed, evalEvery, skipEval,
+          checkpointEvery, mlmAllSlots, microBatches);
     }
   }
 }

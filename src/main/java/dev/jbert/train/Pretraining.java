@@ -1,0 +1,377 @@
+package dev.jbert.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.jbert.JbertException;
+import dev.jbert.JbertVersion;
+import dev.jbert.data.Corpus;
+import dev.jbert.data.CorpusLocator;
+import dev.jbert.data.DataConfig;
+import dev.jbert.data.Downloader;
+import dev.jbert.data.Mirror;
+import dev.jbert.data.PretrainingDataset;
+import dev.jbert.data.PretrainingExample;
+import dev.jbert.data.Vocab;
+import dev.jbert.model.BertConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Pretraining from Java, as {@code ./jbert pretrain} does it: find the corpus, build the examples, start or continue a
+ * run folder, train. Every setting left unset is the reference run's (or, on {@code resume}, the run's own).
+ *
+ * <pre>{@code
+ * TrainingSummary s = Pretraining.builder().out(Path.of("runs/java")).steps(50).build().run();
+ * }</pre>
+ */
+public final class Pretraining {
+  /** What a run reports besides the training loop: the examples it built. */
+  public interface Listener extends Pretrainer.Listener {
+    /** The examples are built: training pairs, validation pairs, vocabulary size, seconds it took. */
+    default void onData(int trainPairs, int validPairs, int vocabSize, double seconds) {}
+  }
+
+  private final Builder b;
+  private final RunFolder run;
+
+  private Pretraining(Builder b) {
+    this.b = b;
+    this.run = new RunFolder(b.resume != null ? b.resume : b.out != null ? b.out : defaultOut());
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The run folder this run writes. */
+  public RunFolder runFolder() {
+    return run;
+  }
+
+  /** Builds the data and trains; the summary says whether it was interrupted. */
+  public TrainingSummary run() {
+    Corpus corpus = b.corpus != null ? b.corpus : Corpus.open(CorpusLocator.locate(b.data, System.getenv(),
+        new Downloader(Mirror.WIKITEXT_2, Downloader.Listener.NONE)));
+    RunConfig saved = null;
+    if (b.resume != null) {
+      saved = run.readConfig();
+      if (!saved.dataSha256().equals(corpus.trainSha256())) {
+        throw new JbertException("the training text differs from the one run " + run.dir() + " was started on"
+            + " (SHA-256 " + corpus.trainSha256() + " vs " + saved.dataSha256() + "): pass the same --data");
+      }
+    } else if (Files.exists(run.file(RunFolder.CONFIG))) {
+      throw new JbertException("the folder " + run.dir() + " already holds a run: pass another --out, or --resume "
+          + run.dir() + " to continue it");
+    }
+    RunConfig config = saved != null ? resumedConfig(saved) : null;
+
+    long t0 = System.nanoTime();
+    DataConfig dataConfig = saved != null ? saved.data() : new DataConfig(
+        b.maxLen != null ? b.maxLen : DataConfig.defaults().maxLen(), DataConfig.defaults().minFreq(),
+        b.seed != null ? b.seed : DataConfig.defaults().seed());
+    if (saved == null) {
+      checkMaxLen(dataConfig); // before the examples are built: a long max_len takes memory
+    }
+    PretrainingDataset train = PretrainingDataset.build(corpus.trainLines(), dataConfig);
+    if (saved != null) {
+      Vocab savedVocab = Vocab.load(run.file(RunFolder.VOCAB));
+      if (!savedVocab.equals(train.vocab())) {
+        throw new JbertException("the vocabulary built from the data differs from " + run.file(RunFolder.VOCAB)
+            + ": the run was started with other data settings; pass the same --data");
+      }
+    } else {
+      config = newConfig(corpus, train);
+    }
+    DataConfig validConfig = config.data().withSeed(Evaluator.VALIDATION_SEED);
+    List<PretrainingExample> valid = corpus.validLines()
+        .map(lines -> PretrainingDataset.build(lines, train.vocab(), validConfig).examples())
+        .orElse(List.of());
+    b.listener.onData(train.examples().size(), valid.size(), train.vocab().size(), (System.nanoTime() - t0) / 1e9);
+
+    List<Device> devices = DeviceSpec.parse(String.join(",", config.devices()), Engine.getInstance().getGpuCount());
+    return new Pretrainer(config, devices).run(new Pretrainer.Data(train.examples(), valid, train.vocab()), run,
+        saved != null, b.listener, b.stop);
+  }
+
+  private void checkMaxLen(DataConfig data) {
+    int positions = preset().model(Vocab.RESERVED.size()).maxPositions();
+    if (data.maxLen() > positions) {
+      throw new JbertException("--max-len " + data.maxLen() + " is more than the model's " + positions
+          + " positions: pass --max-len " + positions + " or less (d2l uses 64)");
+    }
+  }
+
+  private Preset preset() {
+    return Preset.named(b.preset != null ? b.preset : Preset.D2L.cliName());
+  }
+
+  private RunConfig newConfig(Corpus corpus, PretrainingDataset dataset) {
+    Preset preset = preset();
+    TrainConfig.Builder t = TrainConfig.builder().seed(dataset.config().seed());
+    int steps = b.steps != null ? b.steps : TrainConfig.reference().steps();
+    t.steps(steps)
+        .lr(b.lr != null ? b.lr : preset.lr())
+        .warmupSteps(b.warmupSteps != null ? b.warmupSteps : preset.warmupSteps(steps));
+    if (b.batchSize != null) {
+      t.batchSize(b.batchSize);
+    }
+    if (b.mlmAllSlots != null) {
+      t.mlmAllSlots(b.mlmAllSlots);
+    }
+    applyResumable(t);
+    BertConfig p = preset.model(dataset.vocab().size());
+    BertConfig model = new BertConfig(p.vocabSize(), b.hidden != null ? b.hidden : p.hidden(),
+        b.ffnHidden != null ? b.ffnHidden : p.ffnHidden(), b.heads != null ? b.heads : p.heads(),
+        b.layers != null ? b.layers : p.layers(), b.dropout != null ? b.dropout : p.dropout(), p.maxPositions());
+    return new RunConfig(model, dataset.config(), t.build(), List.of(devices()), corpus.trainSha256(),
+        JbertVersion.get());
+  }
+
+  /** The settings a resume may change; everything else comes from the run and may not be passed. */
+  private void applyResumable(TrainConfig.Builder t) {
+    if (b.microBatches != null) {
+      t.microBatches(b.microBatches);
+    }
+    if (b.evalEvery != null) {
+      t.evalEvery(b.evalEvery);
+    }
+    if (b.skipEval != null) {
+      t.skipEval(b.skipEval);
+    }
+    if (b.checkpointEvery != null) {
+      t.checkpointEvery(b.checkpointEvery);
+    }
+  }
+
+  private String devices() {
+    return b.devices != null ? b.devices : "all";
+  }
+
+  private RunConfig resumedConfig(RunConfig saved) {
+    List<String> fixed = new ArrayList<>();
+    addIfSet(fixed, "--batch-size", b.batchSize);
+    addIfSet(fixed, "--lr", b.lr);
+    addIfSet(fixed, "--warmup-steps", b.warmupSteps);
+    addIfSet(fixed, "--preset", b.preset);
+    addIfSet(fixed, "--layers", b.layers);
+    addIfSet(fixed, "--hidden", b.hidden);
+    addIfSet(fixed, "--heads", b.heads);
+    addIfSet(fixed, "--ffn-hidden", b.ffnHidden);
+    addIfSet(fixed, "--dropout", b.dropout);
+    addIfSet(fixed, "--max-len", b.maxLen);
+    addIfSet(fixed, "--seed", b.seed);
+    addIfSet(fixed, "--mlm-all-slots", b.mlmAllSlots);
+    if (!fixed.isEmpty()) {
+      throw new JbertException(String.join(", ", fixed) + " cannot change when a run is resumed (the run keeps"
+          + " its own, in " + run.file(RunFolder.CONFIG) + "): leave " + (fixed.size() == 1 ? "it" : "them")
+          + " out, or start a new run");
+    }
+    int done = Checkpoint.stepOf(run.file(RunFolder.CHECKPOINT));
+    int planned = saved.train().steps();
+    int steps;
+    if (b.steps == null) {
+      if (done >= planned) {
+        throw new JbertException("the run in " + run.dir() + " has done all its " + done + " steps: pass --steps N"
+            + " with N more than " + done + " to train it further");
+      }
+      steps = planned;
+    } else if (b.steps <= done) {
+      throw new JbertException("--steps " + b.steps + " is not more than the " + done + " steps the run in "
+          + run.dir() + " has done: pass more to train it further");
+    } else {
+      steps = b.steps;
+    }
+    TrainConfig.Builder t = saved.train().toBuilder().steps(steps);
+    applyResumable(t);
+    return saved.resumed(done, t.build(), b.devices != null ? List.of(b.devices) : saved.devices(),
+        JbertVersion.get());
+  }
+
+  private static void addIfSet(List<String> names, String name, Object value) {
+    if (value != null) {
+      names.add(name);
+    }
+  }
+
+  private static Path defaultOut() {
+    return Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+  }
+
+  /**
+   * The settings of a run. Unset ones take the reference run's values (the preset's learning rate and warmup), or on
+   * {@link #resume} the run's own; a resume may change only the steps, devices, micro-batches, evaluation and
+   * checkpoint intervals.
+   */
+  public static final class Builder {
+    private Path data;
+    private Corpus corpus;
+    private Path out;
+    private Path resume;
+    private String preset;
+    private Integer layers;
+    private Integer hidden;
+    private Integer heads;
+    private Integer ffnHidden;
+    private Float dropout;
+    private Integer maxLen;
+    private Long seed;
+    private Integer batchSize;
+    private Integer steps;
+    private Float lr;
+    private Integer warmupSteps;
+    private Integer evalEvery;
+    private Boolean skipEval;
+    private Integer checkpointEvery;
+    private Integer microBatches;
+    private Boolean mlmAllSlots;
+    private String devices;
+    private Listener listener = new Listener() {};
+    private BooleanSupplier stop = () -> false;
+
+    private Builder() {}
+
+    /** WikiText-2: a zip, a folder or wiki.train.tokens; default: the lookup of ./jbert (see the README). */
+    public Builder data(Path v) {
+      data = v;
+      return this;
+    }
+
+    /** An already opened corpus, instead of {@link #data}. */
+    public Builder corpus(Corpus v) {
+      corpus = v;
+      return this;
+    }
+
+    /** The new run folder (default: runs/yyyyMMdd-HHmmss). */
+    public Builder out(Path v) {
+      out = v;
+      return this;
+    }
+
+    /** Continue the run in this folder from its checkpoint. */
+    public Builder resume(Path v) {
+      resume = v;
+      return this;
+    }
+
+    /** d2l (default), base or large: the model's sizes with their recipe's learning rate and warmup. */
+    public Builder preset(String v) {
+      preset = v;
+      return this;
+    }
+
+    public Builder layers(int v) {
+      layers = v;
+      return this;
+    }
+
+    public Builder hidden(int v) {
+      hidden = v;
+      return this;
+    }
+
+    public Builder heads(int v) {
+      heads = v;
+      return this;
+    }
+
+    public Builder ffnHidden(int v) {
+      ffnHidden = v;
+      return this;
+    }
+
+    public Builder dropout(float v) {
+      dropout = v;
+      return this;
+    }
+
+    public Builder maxLen(int v) {
+      maxLen = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
+    public Builder steps(int v) {
+      steps = v;
+      return this;
+    }
+
+    public Builder lr(float v) {
+      lr = v;
+      return this;
+    }
+
+    public Builder warmupSteps(int v) {
+      warmupSteps = v;
+      return this;
+    }
+
+    /** Evaluate every this many steps and at the end (default: only at the end). */
+    public Builder evalEvery(int v) {
+      evalEvery = v;
+      return this;
+    }
+
+    /** Skip every evaluation, the final one included. */
+    public Builder skipEval(boolean v) {
+      skipEval = v;
+      return this;
+    }
+
+    public Builder checkpointEvery(int v) {
+      checkpointEvery = v;
+      return this;
+    }
+
+    public Builder microBatches(int v) {
+      microBatches = v;
+      return this;
+    }
+
+    public Builder mlmAllSlots(boolean v) {
+      mlmAllSlots = v;
+      return this;
+    }
+
+    /** cpu, gpu, gpu:0,1 or all (default). */
+    public Builder devices(String v) {
+      devices = v;
+      return this;
+    }
+
+    public Builder listener(Listener v) {
+      listener = v;
+      return this;
+    }
+
+    /** Polled during the run; when it turns true the run stops within a part of a step and saves its state. */
+    public Builder stopWhen(BooleanSupplier v) {
+      stop = v;
+      return this;
+    }
+
+    public Pretraining build() {
+      if (data != null && corpus != null) {
+        throw new IllegalArgumentException("pass data or corpus, not both");
+      }
+      if (out != null && resume != null) {
+        throw new JbertException("pass --out for a new run or --resume for an existing one, not both");
+      }
+      return new Pretraining(this);
+    }
+  }
+}
