@@ -38,9 +38,6 @@ public final class EncodeCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print {\"tokens\", \"shape\", \"encoding\", \"unknown\"} with full vectors.")
   boolean json;
 
-  @Option(names = "--truncate", description = "Cut input longer than the model's positions instead of failing.")
-  boolean truncate;
-
   @Spec CommandSpec spec;
 
   @Override
@@ -48,12 +45,10 @@ public final class EncodeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Input input = pair == null ? Input.text(text) : Input.pair(text, pair);
     Encoding e;
-    try (Bert bert = Bert.load(model.dir, truncate)) {
+    try (Bert bert = model.load()) {
       e = bert.encode(input);
     }
-    if (e.truncatedTokens() > 0) {
-      spec.commandLine().getErr().println("note: truncated: dropped " + e.truncatedTokens() + " words");
-    }
+    ModelOption.noteTruncation(spec.commandLine().getErr(), e.truncatedTokens());
     if (json) {
       out.println(Json.mapper().writeValueAsString(jsonFields(e)));
     } else {

@@ -1,9 +1,11 @@
 package dev.jbert.cli;
 
+import dev.jbert.encode.Bert;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine;
 
-/** {@code --model DIR}, shared by the commands that use a pretrained model. */
+/** {@code --model DIR} and {@code --truncate}, shared by the commands that use a pretrained model. */
 public final class ModelOption {
   @CommandLine.Option(
       names = "--model",
@@ -11,4 +13,21 @@ public final class ModelOption {
       paramLabel = "DIR",
       description = "Run folder written by ./jbert pretrain (config.json, vocab.txt, model.safetensors).")
   Path dir;
+
+  @CommandLine.Option(
+      names = "--truncate",
+      description = "Cut input longer than the model was trained for (its max_len) instead of refusing it.")
+  boolean truncate;
+
+  Bert load() {
+    return Bert.load(dir, truncate);
+  }
+
+  /** Says on stderr how many words truncation dropped, if any. */
+  static void noteTruncation(PrintWriter err, int dropped) {
+    if (dropped > 0) {
+      err.println("note: truncated: dropped " + dropped + " words");
+      err.flush();
+    }
+  }
 }

@@ -37,7 +37,7 @@ public final class NextSentenceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws JsonProcessingException {
     double p;
-    try (Bert bert = Bert.load(model.dir)) {
+    try (Bert bert = model.load()) {
       p = bert.nextSentence(a, b);
     }
     PrintWriter out = spec.commandLine().getOut();

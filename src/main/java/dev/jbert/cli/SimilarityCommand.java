@@ -1,8 +1,11 @@
 package dev.jbert.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.jbert.Json;
 import dev.jbert.encode.Bert;
 import java.io.PrintWriter;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,16 +32,23 @@ public final class SimilarityCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "CONTEXT_B", description = "The second context.")
   String contextB;
 
+  @Option(names = "--json", description = "Print {\"word\": w, \"cosine_similarity\": c}.")
+  boolean json;
+
   @Spec CommandSpec spec;
 
   @Override
-  public Integer call() {
+  public Integer call() throws JsonProcessingException {
     double cosine;
-    try (Bert bert = Bert.load(model.dir)) {
+    try (Bert bert = model.load()) {
       cosine = bert.similarity(word, contextA, contextB);
     }
     PrintWriter out = spec.commandLine().getOut();
-    out.printf(Locale.ROOT, "cosine similarity of '%s': %.6f%n", word, cosine);
+    if (json) {
+      out.println(Json.mapper().writeValueAsString(Map.of("word", word, "cosine_similarity", cosine)));
+    } else {
+      out.printf(Locale.ROOT, "cosine similarity of '%s': %.6f%n", word, cosine);
+    }
     out.flush();
     return 0;
   }

@@ -4,12 +4,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.jbert.JbertException;
+import dev.jbert.Json;
 import dev.jbert.TorchArrays;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.GradMode;
 import dev.jbert.model.ModelFiles;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +20,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.stream.IntStream;
 
 /**
@@ -25,8 +29,9 @@ import java.util.stream.IntStream;
  *
  * <p>Inference mode: no dropout ({@code training = false}) and no autograd graph (grad mode off on the calling thread),
  * so the same input always gives the same vectors. Every call runs in its own NDManager, closed before it returns;
- * results are Java arrays. Calls may come from many threads at once. The longest input is the model's positional table
- * ({@code max_positions} of the config, 1000 for d2l), not the {@code max_len} the model was pretrained with.
+ * results are Java arrays. Calls may come from many threads at once. The longest input is the {@code max_len} the model
+ * was pretrained with (a run folder's {@code data.max_len}): positions past it were never trained, so their vectors are
+ * still random. A folder without a run's config is limited by the positional table ({@code max_positions}).
  */
 public final class Bert implements AutoCloseable {
   public static final String VOCAB = "vocab.txt";
@@ -35,12 +40,14 @@ public final class Bert implements AutoCloseable {
   private final BertModel model;
   private final Vocab vocab;
   private final boolean truncate;
+  private final int maxLength;
 
-  private Bert(NDManager root, BertModel model, Vocab vocab, boolean truncate) {
+  private Bert(NDManager root, BertModel model, Vocab vocab, boolean truncate, int maxLength) {
     this.root = root;
     this.model = model;
     this.vocab = vocab;
     this.truncate = truncate;
+    this.maxLength = maxLength;
   }
 
   /** Loads {@code dir}; input longer than the model's positions is an error. */
@@ -72,10 +79,24 @@ public final class Bert implements AutoCloseable {
         throw new JbertException(dir.resolve(VOCAB) + " has " + vocab.size() + " tokens but the model's vocab_size is "
             + modelVocab + "; use the vocab.txt written by the same ./jbert pretrain run");
       }
-      return new Bert(root, model, vocab, truncate);
+      int trained = trainedLength(dir).orElse(model.config().maxPositions());
+      return new Bert(root, model, vocab, truncate, Math.min(trained, model.config().maxPositions()));
     } catch (RuntimeException e) {
       root.close();
       throw e;
+    }
+  }
+
+  /**
+   * The longest input the model in {@code dir} was trained on: {@code data.max_len} of a run folder's config.json;
+   * empty for a folder that holds the architecture alone.
+   */
+  static OptionalInt trainedLength(Path dir) {
+    try {
+      JsonNode maxLen = Json.mapper().readTree(dir.resolve(ModelFiles.CONFIG).toFile()).path("data").path("max_len");
+      return maxLen.isInt() ? OptionalInt.of(maxLen.intValue()) : OptionalInt.empty();
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + dir.resolve(ModelFiles.CONFIG) + ": " + e.getMessage(), e);
     }
   }
 
@@ -88,9 +109,9 @@ public final class Bert implements AutoCloseable {
     return model;
   }
 
-  /** The longest input in tokens, {@code <cls>} and {@code <sep>} included: the model's positions. */
+  /** The longest input in tokens, {@code <cls>} and {@code <sep>} included: the max_len the model was trained with. */
   public int maxLength() {
-    return model.config().maxPositions();
+    return maxLength;
   }
 
   public Encoding encode(String a) {
@@ -184,6 +205,10 @@ public final class Bert implements AutoCloseable {
       throw new JbertException("give one word to compare, got '" + word + "'");
     }
     String w = words.get(0);
+    if (vocab.id(w) == Vocab.UNK && !w.equals(Vocab.RESERVED.get(Vocab.UNK))) {
+      throw new JbertException("the word '" + w + "' is not in the model's vocabulary, so both contexts would give"
+          + " it the vector of <unk> there; choose a word of its vocab.txt");
+    }
     Encoding a = encode(contextA); // one by one, so the vectors are exactly encode's
     Encoding b = encode(contextB);
     float[] x = a.vector(position(w, a, "first"));

@@ -34,8 +34,8 @@ record Packed(List<String> tokens, long[] ids, long[] segments, List<Integer> un
     int dropped = 0;
     if (length > maxLen) {
       if (!truncate) {
-        throw new JbertException("the input has " + length + " tokens with <cls> and <sep>, more than the model's "
-            + maxLen + " positions; shorten it or truncate it (--truncate)");
+        throw new JbertException("the input has " + length + " tokens with <cls> and <sep>, more than the " + maxLen
+            + " the model was trained for; shorten it or truncate it (--truncate)");
       }
       if (maxLen < special + (input.isPair() ? 2 : 1)) {
         throw new JbertException("the model has only " + maxLen + " positions, too few for this input");

@@ -102,13 +102,21 @@ class EncodeCommandsTest {
   }
 
   @Test
-  void encodeTruncatesOnlyWhenAsked() throws Exception {
-    String words = String.join(" ", Collections.nCopies(1200, "crane"));
-    assertOneLineError(run("encode", "--model", dir.toString(), words),
-        "the input has 1202 tokens with <cls> and <sep>, more than the model's 1000 positions");
-    Run run = run("encode", "--model", dir.toString(), words, "--truncate", "--json");
-    assertThat(json(run).get("shape").toString()).isEqualTo("[1,1000,128]");
-    assertThat(run.err()).isEqualTo("note: truncated: dropped 202 words\n");
+  void everyTextCommandRefusesTextLongerThanTheTrainedMaxLenUnlessTruncating(@TempDir Path tmp) throws Exception {
+    String run = TinyModel.writeRun(tmp.resolve("run"), 64).toString(); // trained at d2l's max_len 64
+    String words = String.join(" ", Collections.nCopies(200, "crane"));
+    String tooLong = "the input has 202 tokens with <cls> and <sep>, more than the 64 the model was trained for";
+    assertOneLineError(run("encode", "--model", run, words), tooLong);
+    Run cut = run("encode", "--model", run, words, "--truncate", "--json");
+    assertThat(json(cut).get("shape").toString()).isEqualTo("[1,64,128]");
+    assertThat(cut.err()).isEqualTo("note: truncated: dropped 138 words\n");
+
+    assertOneLineError(run("next-sentence", "--model", run, words, "he just left"), "more than the 64");
+    assertThat(run("next-sentence", "--model", run, words, "he just left", "--truncate").code()).isZero();
+    assertOneLineError(run("fill-mask", "--model", run, words + " <mask>"), "more than the 64");
+    assertThat(run("fill-mask", "--model", run, "<mask> " + words, "--truncate").code()).isZero();
+    assertOneLineError(run("similarity", "--model", run, "--word", "crane", words, "a crane"), "more than the 64");
+    assertThat(run("similarity", "--model", run, "--word", "crane", words, "a crane", "--truncate").code()).isZero();
   }
 
   @Test
@@ -120,6 +128,28 @@ class EncodeCommandsTest {
     assertThat(run.out()).isEqualTo(String.format(Locale.ROOT, "cosine similarity of 'crane': %.6f%n", expected));
     assertOneLineError(run("similarity", "--model", dir.toString(), "--word", "crane", "a crane is flying",
         "he just left"), "the word 'crane' is not in the second context: he just left");
+  }
+
+  @Test
+  void similarityRefusesAWordOutsideTheVocabularyAndPrintsJson() throws Exception {
+    assertOneLineError(run("similarity", "--model", dir.toString(), "--word", "zzyzx", "a zzyzx is flying",
+        "a zzyzx driver came"), "the word 'zzyzx' is not in the model's vocabulary");
+    JsonNode root = json(run("similarity", "--model", dir.toString(), "--word", "crane", "a crane is flying",
+        "a crane driver came", "--json"));
+    assertThat(keys(root)).containsExactly("cosine_similarity", "word");
+    assertThat(root.get("word").asText()).isEqualTo("crane");
+    assertThat(root.get("cosine_similarity").asDouble())
+        .isCloseTo(bert.similarity("crane", "a crane is flying", "a crane driver came"), within(1e-12));
+  }
+
+  @Test
+  void fillMaskFindsMasksWrittenInAnyCase() throws Exception {
+    JsonNode mixed = json(run("fill-mask", "--model", dir.toString(), "The <MASK> was released in <Mask>", "--json"));
+    JsonNode lower = json(run("fill-mask", "--model", dir.toString(), "the <mask> was released in <mask>", "--json"));
+    assertThat(mixed.get("masks")).hasSize(2);
+    assertThat(mixed.get("masks").get(0).get("position").asInt()).isEqualTo(2);
+    assertThat(mixed.get("masks").get(1).get("position").asInt()).isEqualTo(6);
+    assertThat(mixed).isEqualTo(lower);
   }
 
   @Test

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jbert.JbertException;
+import dev.jbert.model.BertConfig;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.BertOutput;
@@ -259,22 +260,35 @@ class BertTest {
   }
 
   @Test
-  void inputLongerThanThePositionsIsRefusedOrTruncated() {
-    String words = String.join(" ", Collections.nCopies(999, "crane"));
-    assertThat(bert.maxLength()).isEqualTo(1000);
-    assertThat(bert.encode(String.join(" ", Collections.nCopies(998, "crane"))).length()).isEqualTo(1000);
-    assertThatThrownBy(() -> bert.encode(words)).isInstanceOf(JbertException.class)
-        .hasMessage("the input has 1001 tokens with <cls> and <sep>, more than the model's 1000 positions; "
-            + "shorten it or truncate it (--truncate)");
-    try (Bert truncating = Bert.load(dir, true)) {
+  void inputLongerThanTheTrainedMaxLenIsRefusedOrTruncated(@TempDir Path tmp) {
+    // positions 12..999 of this model were never trained: its run config says max_len 12
+    Path run = TinyModel.writeRun(tmp.resolve("run"), 12);
+    String words = String.join(" ", Collections.nCopies(11, "crane"));
+    try (Bert strict = Bert.load(run)) {
+      assertThat(strict.maxLength()).isEqualTo(12);
+      assertThat(strict.encode(String.join(" ", Collections.nCopies(10, "crane"))).length()).isEqualTo(12);
+      assertThatThrownBy(() -> strict.encode(words)).isInstanceOf(JbertException.class)
+          .hasMessage("the input has 13 tokens with <cls> and <sep>, more than the 12 the model was trained for; "
+              + "shorten it or truncate it (--truncate)");
+      assertThatThrownBy(() -> strict.nextSentence(words, "he just left")).isInstanceOf(JbertException.class)
+          .hasMessageContaining("more than the 12 the model was trained for");
+    }
+    try (Bert truncating = Bert.load(run, true)) {
       Encoding cut = truncating.encode(words);
-      assertThat(cut.shape()).containsExactly(1, 1000, 128);
+      assertThat(cut.shape()).containsExactly(1, 12, 128);
       assertThat(cut.truncatedTokens()).isEqualTo(1);
       Encoding pair = truncating.encode(words, "he just left");
-      assertThat(pair.length()).isEqualTo(1000);
+      assertThat(pair.length()).isEqualTo(12);
       assertThat(pair.truncatedTokens()).isEqualTo(5);
-      assertThat(pair.tokens().subList(995, 1000)).containsExactly("<sep>", "he", "just", "left", "<sep>");
+      assertThat(pair.tokens()).containsExactly("<cls>", "crane", "crane", "crane", "crane", "crane", "crane", "<sep>",
+          "he", "just", "left", "<sep>");
     }
+  }
+
+  @Test
+  void aFolderWithoutARunConfigIsLimitedByThePositionalTable() {
+    // a folder saved by ModelFiles.save holds the architecture alone: nothing says how long its training input was
+    assertThat(bert.maxLength()).isEqualTo(BertConfig.POSITIONS);
   }
 
   @Test

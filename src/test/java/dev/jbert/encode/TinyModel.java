@@ -2,11 +2,16 @@ package dev.jbert.encode;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.jbert.data.DataConfig;
 import dev.jbert.data.Paragraphs;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertConfig;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.ModelFiles;
+import dev.jbert.model.SafeTensors;
+import dev.jbert.train.RunConfig;
+import dev.jbert.train.RunFolder;
+import dev.jbert.train.TrainConfig;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -32,6 +37,24 @@ public final class TinyModel {
       ModelFiles.save(model, dir);
     }
     vocab.save(dir.resolve(Bert.VOCAB));
+    return dir;
+  }
+
+  /**
+   * A run folder as {@code ./jbert pretrain} writes it (config.json with the data settings, model.safetensors,
+   * vocab.txt), with a model trained, as far as its config says, on pairs of at most {@code maxLen} tokens.
+   */
+  public static Path writeRun(Path dir, int maxLen) {
+    Vocab vocab = vocab();
+    BertConfig config = BertConfig.d2l(vocab.size());
+    try (NDManager manager = NDManager.newBaseManager();
+        BertModel model = BertModel.create(config, manager, DataType.FLOAT32, 7)) {
+      RunFolder run = new RunFolder(dir);
+      run.writeConfig(new RunConfig(config, new DataConfig(maxLen, 1, 0), TrainConfig.reference(), List.of("cpu"),
+          "sha", "test"));
+      SafeTensors.write(run.file(RunFolder.MODEL), model.parameters(), java.util.Map.of("format", "pt"));
+    }
+    vocab.save(dir.resolve(RunFolder.VOCAB));
     return dir;
   }
 
