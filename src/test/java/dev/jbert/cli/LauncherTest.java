@@ -204,4 +204,14 @@ class LauncherTest {
     assertThat(p.exitValue()).as(output).isZero();
     assertThat(output).contains("\"shape\":[1,6,768]");
   }
+
+  @Test
+  void longMaxLensBuildInTheLaunchersJavaHeap(@TempDir Path cwd) throws Exception {
+    // -Xmx256m: padded examples at max_len 512 would need about 600 MB
+    Launched data = launch(cwd, "data", "--max-len", "512", "--json");
+    assertThat(data.waitFor(Duration.ofMinutes(2))).as(data.stderr()).isZero();
+    JsonNode stats = Json.mapper().readTree(data.stdout());
+    assertThat(stats.get("examples").asInt()).isGreaterThan(43614); // more pairs fit than at max_len 64
+    assertThat(stats.get("vocab_size").asInt()).isEqualTo(20256);
+  }
 }

@@ -82,4 +82,76 @@ class PretrainCommandTest {
     assertThat(code).isEqualTo(2);
     assertThat(err.toString().strip()).startsWith("error: ").doesNotContain("\n").doesNotContain("Exception");
   }
+
+  private record Result(int code, String out, String err) {}
+
+  private static Result pretrain(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    List<String> all = new ArrayList<>(List.of("pretrain"));
+    all.addAll(List.of(args));
+    int code = JbertCli.execute(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  private static void assertOneLineError(Result r, String fragment) {
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err().strip()).startsWith("error: ").contains(fragment).doesNotContain("\n")
+        .doesNotContain("Exception");
+  }
+
+  @Test
+  void resumeChecksTheDataTheVocabularyAndTheStepsAndRecordsWhatItChanged(@TempDir Path tmp) throws Exception {
+    String zip = TestData.sharedZip().toString();
+    Path run = tmp.resolve("run");
+    Result first = pretrain("--data", zip, "--steps", "2", "--batch-size", "16", "--eval-every", "0", "--out",
+        run.toString());
+    assertThat(first.code()).as(first.err()).isZero();
+
+    // a finished run without --steps, and --steps that are not more than done
+    assertOneLineError(pretrain("--data", zip, "--resume", run.toString()),
+        "has done all its 2 steps: pass --steps N with N more than 2 to train it further");
+    assertOneLineError(pretrain("--data", zip, "--resume", run.toString(), "--steps", "2"),
+        "--steps 2 is not more than the 2 steps the run in " + run + " has done");
+    // settings that belong to the run
+    assertOneLineError(pretrain("--data", zip, "--resume", run.toString(), "--steps", "3", "--lr", "1e-4",
+        "--max-len", "32"), "--lr, --max-len cannot change when a run is resumed");
+    // other training text
+    Path other = tmp.resolve("other");
+    Files.createDirectories(other);
+    Files.writeString(other.resolve("wiki.train.tokens"), " a b . c d . e f \n".repeat(50));
+    assertOneLineError(pretrain("--data", other.toString(), "--resume", run.toString(), "--steps", "3"),
+        "the training text differs from the one run " + run + " was started on");
+    // a vocabulary that does not belong to this text
+    Path vocab = run.resolve("vocab.txt");
+    String saved = Files.readString(vocab);
+    Files.writeString(vocab, saved.replaceFirst("\nthe\n", "\nzzz\n"));
+    assertOneLineError(pretrain("--data", zip, "--resume", run.toString(), "--steps", "3"),
+        "the vocabulary built from the data differs from " + vocab);
+    Files.writeString(vocab, saved);
+
+    Result more = pretrain("--data", zip, "--resume", run.toString(), "--steps", "4", "--micro-batches", "4");
+    assertThat(more.code()).as(more.err()).isZero();
+    JsonNode config = Json.mapper().readTree(run.resolve("config.json").toFile());
+    assertThat(config.at("/train/steps").asInt()).isEqualTo(4);
+    assertThat(config.at("/train/micro_batches").asInt()).isEqualTo(4);
+    assertThat(config.at("/resumes/0/at_step").asInt()).isEqualTo(2);
+    assertThat(config.at("/resumes/0/changed/steps").asText()).isEqualTo("2 -> 4");
+    assertThat(config.at("/resumes/0/changed/micro_batches").asText()).isEqualTo("8 -> 4");
+    assertThat(Files.readAllLines(run.resolve("metrics.csv"))).hasSize(5);
+    assertThat(SafeTensors.readMetadata(run.resolve("checkpoint.safetensors"))).containsEntry("step", "4");
+  }
+
+  @Test
+  void presetsCarryTheLearningRateAndWarmupOfTheirRecipe() {
+    assertThat(dev.jbert.train.Preset.named("d2l").lr()).isEqualTo(3e-3f);
+    assertThat(dev.jbert.train.Preset.named("d2l").warmupSteps(1000)).isZero();
+    // BERT (Devlin et al. 2019, A.2): lr 1e-4, warmup over the first 10,000 of 1,000,000 steps
+    assertThat(dev.jbert.train.Preset.named("base").lr()).isEqualTo(1e-4f);
+    assertThat(dev.jbert.train.Preset.named("base").warmupSteps(1_000_000)).isEqualTo(10_000);
+    assertThat(dev.jbert.train.Preset.named("large").lr()).isEqualTo(1e-4f);
+    assertThat(dev.jbert.train.Preset.named("large").warmupSteps(50)).isEqualTo(1);
+    assertOneLineError(pretrain("--data", TestData.sharedZip().toString(), "--preset", "huge", "--out", "/nonexistent"),
+        "unknown model preset 'huge'; use one of d2l, base, large");
+  }
 }

@@ -1,0 +1,57 @@
+package dev.jbert.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jbert.Json;
+import dev.jbert.TestData;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@code jbert bench} through the command line: the keys it reports, and no result without a timed step. */
+class BenchCommandTest {
+  private record Run(int code, String out, String err) {}
+
+  private static Run bench(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    List<String> all = new ArrayList<>(List.of("bench", "--data", TestData.sharedZip().toString()));
+    all.addAll(List.of(args));
+    int code = JbertCli.execute(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void zeroTimedStepsIsAnErrorNotANaN() {
+    Run r = bench("--steps", "0");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().strip()).isEqualTo("error: --steps must be at least 1 (timed steps), got 0");
+  }
+
+  @Test
+  void jsonReportsEveryKeyWithFiniteValuesThatAddUp() throws Exception {
+    Run r = bench("--steps", "1", "--warmup", "0", "--batch-size", "64", "--json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode m = Json.mapper().readTree(r.out());
+    List<String> keys = new ArrayList<>();
+    m.fieldNames().forEachRemaining(keys::add);
+    assertThat(keys).containsExactlyInAnyOrder("pairs_per_s", "step_ms", "data_ms", "forward_ms", "backward_ms", "optimizer_ms",
+        "model_gflops", "matmul_gflops", "flop_ratio", "peak_rss_mb");
+    for (String k : keys) {
+      assertThat(m.get(k).asDouble()).as(k).isPositive().isFinite();
+    }
+    // 64 pairs in one step
+    assertThat(m.get("pairs_per_s").asDouble() * m.get("step_ms").asDouble() / 1e3)
+        .isCloseTo(64, org.assertj.core.api.Assertions.within(0.5));
+    double phases = m.get("data_ms").asDouble() + m.get("forward_ms").asDouble() + m.get("backward_ms").asDouble()
+        + m.get("optimizer_ms").asDouble();
+    assertThat(phases).isLessThanOrEqualTo(m.get("step_ms").asDouble() * 1.01);
+    assertThat(m.get("flop_ratio").asDouble())
+        .isCloseTo(m.get("model_gflops").asDouble() / m.get("matmul_gflops").asDouble(),
+            org.assertj.core.api.Assertions.within(1e-9));
+  }
+}
