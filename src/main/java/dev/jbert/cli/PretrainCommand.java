@@ -187,8 +187,7 @@ public final class PretrainCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "validation: MLM loss %.3f, MLM accuracy %.3f, perplexity %.1f, NSP accuracy %.3f%n",
           s.valMlmLoss(), s.valMlmAccuracy(), s.valPerplexity(), s.valNspAccuracy());
     }
-    out.printf("run folder: %s%n", run.dir());
-    out.flush();
+    out.flush(); // the run folder was named on stderr when the run started
   }
 
   /**
