@@ -9,6 +9,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the terms summed, not to the entry itself.
  */
 public final class Numeric {
+  /** Set JBERT_NUMERIC_LOG=1 to print every comparison's largest difference against its tolerance (for calibration). */
+  private static final boolean LOG = System.getenv("JBERT_NUMERIC_LOG") != null;
+
   private Numeric() {}
 
   public static double maxAbs(double[] values) {
@@ -64,6 +67,10 @@ public final class Numeric {
       }
       worst = Math.max(worst, diff);
     }
+    if (LOG) {
+      System.out.printf("NUMERIC %s: max |diff| %.3g, tolerance %.3g (%.3g of it)%n", what, worst, tolerance,
+          worst / tolerance);
+    }
     return worst;
   }
 
@@ -74,6 +81,10 @@ public final class Numeric {
   /** |actual - expected| <= relative * |expected|, for scalars such as losses (never near 0 where this is used). */
   public static void assertClose(String what, double actual, double expected, double relative) {
     double tolerance = relative * Math.abs(expected);
+    if (LOG) {
+      System.out.printf("NUMERIC %s: |diff| %.3g, tolerance %.3g (%.3g of it)%n", what, Math.abs(actual - expected),
+          tolerance, Math.abs(actual - expected) / tolerance);
+    }
     if (!(Math.abs(actual - expected) <= tolerance)) {
       throw new AssertionError(String.format("%s: %.12g vs expected %.12g, |diff| %.3g > tolerance %.3g (%.1g relative)",
           what, actual, expected, Math.abs(actual - expected), tolerance, relative));
