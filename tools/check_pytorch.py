@@ -107,6 +107,16 @@ class BERTModel(nn.Module):
         self.nsp = nn.Module()
         self.nsp.output = nn.Linear(h, 2)
 
+    def forward(self, tokens, segments, valid_lens, pred_positions=None):
+        """d2l's BERTModel.forward: (encoded X, MLM logits at pred_positions or None, NSP logits)."""
+        x = self.encoder(tokens, segments, valid_lens)
+        mlm = None
+        if pred_positions is not None:  # d2l's MaskLM: row pred_positions[b, p] of batch b, then the MLP
+            rows = x[torch.arange(x.shape[0])[:, None], pred_positions]
+            mlm = self.mlm.mlp(rows)
+        nsp = self.nsp.output(self.hidden(x[:, 0, :]))
+        return x, mlm, nsp
+
 
 def main(run, encode_json, next_json, fill_json):
     config = json.load(open(f"{run}/config.json"))

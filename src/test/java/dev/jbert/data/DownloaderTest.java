@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.jbert.JbertException;
+import dev.jbert.TestData;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -17,6 +18,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -164,9 +167,50 @@ class DownloaderTest {
         .hasMessageContaining("pass --data PATH");
   }
 
+  /**
+   * The shipped mirror list against spec section 1, read from the spec itself rather than restated here: the working
+   * mirror it names, with the original archive's SHA-1 (d2l's DATA_HUB checksum), saved under the archive's name.
+   */
   @Test
-  void firstMirrorIsSmerityWithTheOriginalSha1() {
-    assertThat(Mirror.WIKITEXT_2.get(0)).isEqualTo(new Mirror(
-        URI.create("https://wikitext.smerity.com/wikitext-2-v1.zip"), "3c914d17d80b1459be871a5039ac23e752a53cbe"));
+  void theShippedMirrorIsTheSpecsWithTheOriginalArchivesSha1() throws IOException {
+    Path spec = TestData.sharedZip().getParent().resolve("../spec/bert-pretraining.md").normalize();
+    String text = Files.readString(spec).replaceAll("\\s+", " ");
+    Matcher url = Pattern.compile("A working mirror is `(https://[^`]+)`").matcher(text);
+    Matcher sha = Pattern.compile("The original archive's SHA-1 is `([0-9a-f]{40})`").matcher(text);
+    assertThat(url.find()).as("the spec names a mirror").isTrue();
+    assertThat(sha.find()).as("the spec gives the original SHA-1").isTrue();
+    assertThat(Mirror.WIKITEXT_2).first().isEqualTo(new Mirror(URI.create(url.group(1)), sha.group(1)));
+    assertThat(Mirror.WIKITEXT_2).allSatisfy(m -> assertThat(m.uri().getPath()).endsWith("/" + Corpus.ARCHIVE));
+  }
+
+  /**
+   * The shipped checksum at work on real data. The shared copy is a rebuilt archive, not the original (its training
+   * file differs: ../shared/data/README.md), so served under the first mirror's path it must be refused by that
+   * mirror's SHA-1, with both checksums named and nothing left in the cache; the same bytes under their own SHA-1 go
+   * through, so the refusal is the checksum's and not the transfer's.
+   */
+  @Test
+  void theShippedChecksumRefusesTheRebuiltSharedArchive() throws Exception {
+    byte[] shared = Files.readAllBytes(TestData.sharedZip());
+    String sharedSha1 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(shared));
+    Mirror shipped = Mirror.WIKITEXT_2.get(0);
+    server.createContext(shipped.uri().getPath(), exchange -> {
+      exchange.sendResponseHeaders(200, shared.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(shared);
+      }
+    });
+    URI local = uri(shipped.uri().getPath());
+    Path cache = dir.resolve("cache");
+    assertThatThrownBy(() -> new Downloader(List.of(new Mirror(local, shipped.sha1())), Downloader.Listener.NONE)
+        .download(cache.resolve(Corpus.ARCHIVE)))
+        .isInstanceOf(JbertException.class)
+        .hasMessageContaining(local + " (checksum mismatch: SHA-1 " + sharedSha1 + ", expected " + shipped.sha1() + ")");
+    assertThat(files(cache)).isEmpty();
+
+    Path target = new Downloader(List.of(new Mirror(local, sharedSha1)), Downloader.Listener.NONE)
+        .download(cache.resolve(Corpus.ARCHIVE));
+    assertThat(Files.mismatch(target, TestData.sharedZip())).isEqualTo(-1L);
+    assertThat(Corpus.open(cache).trainLines()).hasSize(37333);
   }
 }
