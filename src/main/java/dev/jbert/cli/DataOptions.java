@@ -1,6 +1,5 @@
 package dev.jbert.cli;
 
-import dev.jbert.JbertException;
 import dev.jbert.data.Corpus;
 import dev.jbert.data.CorpusLocator;
 import dev.jbert.data.DataConfig;
@@ -44,10 +43,7 @@ public final class DataOptions {
    * refused here, before any example is built.
    */
   public DataConfig config() {
-    if (maxLen > BertConfig.POSITIONS) {
-      throw new JbertException("--max-len " + maxLen + " is more than the " + BertConfig.POSITIONS
-          + " positions of jbert's models: pass --max-len " + BertConfig.POSITIONS + " or less (d2l uses 64)");
-    }
+    BertConfig.d2l(1).checkFits(maxLen); // every preset has d2l's 1000 positions
     return new DataConfig(maxLen, DataConfig.defaults().minFreq(), seed);
   }
 

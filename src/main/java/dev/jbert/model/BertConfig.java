@@ -76,6 +76,14 @@ public record BertConfig(
     };
   }
 
+  /** Refuses a max_len longer than the positional table: one line naming the limit. */
+  public void checkFits(int maxLen) {
+    if (maxLen > maxPositions) {
+      throw new JbertException("--max-len " + maxLen + " is more than the model's " + maxPositions
+          + " positions: pass --max-len " + maxPositions + " or less (d2l uses 64)");
+    }
+  }
+
   /** Size of one attention head, H / heads. */
   public int headSize() {
     return hidden / heads;

@@ -99,11 +99,7 @@ public final class Pretraining {
   }
 
   private void checkMaxLen(DataConfig data) {
-    int positions = preset().model(Vocab.RESERVED.size()).maxPositions();
-    if (data.maxLen() > positions) {
-      throw new JbertException("--max-len " + data.maxLen() + " is more than the model's " + positions
-          + " positions: pass --max-len " + positions + " or less (d2l uses 64)");
-    }
+    preset().model(Vocab.RESERVED.size()).checkFits(data.maxLen());
   }
 
   private Preset preset() {

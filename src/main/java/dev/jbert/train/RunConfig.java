@@ -1,6 +1,5 @@
 package dev.jbert.train;
 
-import dev.jbert.JbertException;
 import dev.jbert.data.DataConfig;
 import dev.jbert.model.BertConfig;
 import java.util.ArrayList;
@@ -33,10 +32,7 @@ public record RunConfig(
 
   public RunConfig {
     resumes = resumes == null ? List.of() : List.copyOf(resumes);
-    if (data.maxLen() > model.maxPositions()) {
-      throw new JbertException("max_len " + data.maxLen() + " is more than the model's " + model.maxPositions()
-          + " positions: pass --max-len " + model.maxPositions() + " or less");
-    }
+    model.checkFits(data.maxLen());
   }
 
   public RunConfig(BertConfig model, DataConfig data, TrainConfig train, List<String> devices, String dataSha256,

@@ -115,7 +115,7 @@ class DataCommandTest {
   @Test
   void maxLenAboveTheModelsPositionsIsAOneLineErrorBeforeAnyBuilding() throws Exception {
     assertOneLineUsageError(run("data", "--data", tinyCorpus().toString(), "--max-len", "2000"),
-        "--max-len 2000 is more than the 1000 positions of jbert's models: pass --max-len 1000 or less");
+        "--max-len 2000 is more than the model's 1000 positions: pass --max-len 1000 or less");
   }
 
   @Test
