@@ -185,8 +185,12 @@ public final class WordPieceTrainer {
       }
     }
 
+    /**
+     * The map key of a pair: (a, b) in one long, times an odd constant (a bijection), so that {@link Long#hashCode}
+     * (high xor low half) spreads; plain {@code a << 32 | b} gives a ^ b, and HashMap's bins fill up.
+     */
     private static long key(int a, int b) {
-      return ((long) a << 32) | (b & 0xFFFFFFFFL);
+      return (((long) a << 32) | (b & 0xFFFFFFFFL)) * 0x9E3779B97F4A7C15L;
     }
 
     private Pair pair(int a, int b) {
