@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       PretrainCommand.class,
       DataCommand.class,
+      VocabCommand.class,
       BenchCommand.class,
       EncodeCommand.class,
       SimilarityCommand.class,
