@@ -9,9 +9,6 @@ import dev.jbert.model.BertConfig;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Path;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Option;
 
 /** The corpus and example options shared by {@code data} and {@code pretrain} (a picocli {@code @Mixin}). */
@@ -58,10 +55,10 @@ public final class DataOptions {
     return Corpus.open(CorpusLocator.locate(data, System.getenv(), downloader));
   }
 
-  /** Turns download progress into a me.tongfei progress bar. */
+  /** Draws download progress: a bar on a terminal, plain lines in a log. */
   static final class ProgressBarListener implements Downloader.Listener {
     private final PrintWriter err;
-    private ProgressBar bar;
+    private Progress bar;
 
     ProgressBarListener(PrintWriter err) {
       this.err = err;
@@ -70,20 +67,12 @@ public final class DataOptions {
     @Override
     public void started(URI uri, long totalBytes) {
       err.println("downloading " + uri);
-      bar = new ProgressBarBuilder()
-          .setTaskName(Corpus.ARCHIVE)
-          .setInitialMax(totalBytes)
-          .setUnit("MiB", 1 << 20)
-          .setConsumer(new DelegatingProgressBarConsumer(line -> {
-            err.print("\r" + line);
-            err.flush();
-          }))
-          .build();
+      bar = Progress.start(err, Corpus.ARCHIVE, 0, Math.max(1, totalBytes >> 20), " MiB");
     }
 
     @Override
     public void progress(long bytes, long totalBytes) {
-      bar.stepTo(bytes);
+      bar.update(bytes >> 20, "");
     }
 
     @Override
@@ -101,7 +90,6 @@ public final class DataOptions {
       if (bar != null) {
         bar.close();
         bar = null;
-        err.println();
       }
     }
   }
