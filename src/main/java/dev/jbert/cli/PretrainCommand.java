@@ -164,14 +164,16 @@ public final class PretrainCommand implements Callable<Integer> {
     }
     TrainingSummary summary;
     RunFolder run;
+    boolean ctrlC;
     try (Interrupts interrupts = Interrupts.install(err); ProgressListener progress = new ProgressListener(err)) {
       Pretraining pretraining = b.stopWhen(interrupts::requested).listener(progress).build();
       run = pretraining.runFolder();
       progress.run = run;
       summary = pretraining.run();
+      ctrlC = interrupts.requested(); // also when it came after the last thing that could stop
     }
     printSummary(out, summary, run);
-    return summary.interrupted() ? EXIT_INTERRUPTED : 0;
+    return summary.interrupted() || ctrlC ? EXIT_INTERRUPTED : 0;
   }
 
   private static void printSummary(PrintWriter out, TrainingSummary s, RunFolder run) {
