@@ -5,28 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jbert.Json;
 import dev.jbert.TestData;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** {@code jbert bench} through the command line: the keys it reports, and no result without a timed step. */
 class BenchCommandTest {
-  private record Run(int code, String out, String err) {}
-
-  private static Run bench(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
+  private static CliRun bench(String... args) {
     List<String> all = new ArrayList<>(List.of("bench", "--data", TestData.sharedZip().toString()));
     all.addAll(List.of(args));
-    int code = JbertCli.execute(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+    return CliRun.run(all.toArray(String[]::new));
   }
 
   @Test
   void zeroTimedStepsIsAnErrorNotANaN() {
-    Run r = bench("--steps", "0");
+    CliRun r = bench("--steps", "0");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.out()).isEmpty();
     assertThat(r.err().strip()).isEqualTo("error: --steps must be at least 1 (timed steps), got 0");
@@ -34,7 +27,7 @@ class BenchCommandTest {
 
   @Test
   void jsonReportsEveryKeyWithFiniteValuesThatAddUp() throws Exception {
-    Run r = bench("--steps", "1", "--warmup", "0", "--batch-size", "64", "--json");
+    CliRun r = bench("--steps", "1", "--warmup", "0", "--batch-size", "64", "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode m = Json.mapper().readTree(r.out());
     List<String> keys = new ArrayList<>();

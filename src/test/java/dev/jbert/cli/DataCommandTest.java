@@ -1,5 +1,7 @@
 package dev.jbert.cli;
 
+import static dev.jbert.cli.CliRun.assertOneLineError;
+import static dev.jbert.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,8 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jbert.TestData;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,15 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 class DataCommandTest {
   @TempDir Path dir;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = JbertCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-    return new Run(code, out.toString(), err.toString());
-  }
-
   /** A folder corpus: 2 paragraphs (3 + 2 sentences), tokens a..j once each. */
   private Path tinyCorpus() throws IOException {
     Path folder = Files.createDirectories(dir.resolve("tiny"));
@@ -38,16 +29,9 @@ class DataCommandTest {
     return folder;
   }
 
-  private static void assertOneLineUsageError(Run r, String expected) {
-    assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).startsWith("error: ").contains(expected);
-    assertThat(r.err().strip()).doesNotContain("\n").doesNotContain("Exception").doesNotContain("\tat ");
-    assertThat(r.out()).isEmpty();
-  }
-
   @Test
   void jsonHasExactlyTheNineKeysWithTheStatistics() throws Exception {
-    Run r = run("data", "--data", tinyCorpus().toString(), "--max-len", "7", "--seed", "3", "--json");
+    CliRun r = run("data", "--data", tinyCorpus().toString(), "--max-len", "7", "--seed", "3", "--json");
     assertThat(r.code()).isZero();
     JsonNode json = new ObjectMapper().readTree(r.out());
     List<String> keys = new ArrayList<>();
@@ -66,7 +50,7 @@ class DataCommandTest {
 
   @Test
   void printsATableByDefaultAndExamplesWithVerbose() throws Exception {
-    Run r = run("data", "--data", tinyCorpus().toString(), "--verbose");
+    CliRun r = run("data", "--data", tinyCorpus().toString(), "--verbose");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("max_len 64, max_preds 10, min_freq 5, seed 0")
         .contains("paragraphs        2").contains("examples          3").contains("example 0:\ntokens: <cls> ");
@@ -74,7 +58,7 @@ class DataCommandTest {
 
   @Test
   void buildsTheSharedWikiText2WithD2lsVocabularySize() throws Exception {
-    Run r = run("data", "--data", TestData.sharedZip().toString(), "--json");
+    CliRun r = run("data", "--data", TestData.sharedZip().toString(), "--json");
     assertThat(r.code()).isZero();
     JsonNode json = new ObjectMapper().readTree(r.out());
     assertThat(json.get("vocab_size").asInt()).isEqualTo(20256);
@@ -85,7 +69,7 @@ class DataCommandTest {
 
   @Test
   void missingPathIsAOneLineErrorWithExitCode2() {
-    assertOneLineUsageError(run("data", "--data", dir.resolve("nope").toString()), "no corpus at");
+    assertOneLineError(run("data", "--data", dir.resolve("nope").toString()), "no corpus at");
   }
 
   @Test
@@ -96,43 +80,43 @@ class DataCommandTest {
       z.write(" a . b \n".getBytes(StandardCharsets.UTF_8));
       z.closeEntry();
     }
-    assertOneLineUsageError(run("data", "--data", zip.toString()), "holds no wiki.train.tokens");
+    assertOneLineError(run("data", "--data", zip.toString()), "holds no wiki.train.tokens");
   }
 
   @Test
   void emptyCorpusIsAOneLineError() throws Exception {
     Path folder = Files.createDirectories(dir.resolve("empty"));
     Files.writeString(folder.resolve("wiki.train.tokens"), " = Heading = \n\n");
-    assertOneLineUsageError(run("data", "--data", folder.toString()), "is empty");
+    assertOneLineError(run("data", "--data", folder.toString()), "is empty");
   }
 
   @Test
   void maxLenBelowFiveIsAOneLineError() throws Exception {
-    assertOneLineUsageError(run("data", "--data", tinyCorpus().toString(), "--max-len", "4"),
+    assertOneLineError(run("data", "--data", tinyCorpus().toString(), "--max-len", "4"),
         "max_len must be at least 5");
   }
 
   @Test
   void maxLenAboveTheModelsPositionsIsAOneLineErrorBeforeAnyBuilding() throws Exception {
-    assertOneLineUsageError(run("data", "--data", tinyCorpus().toString(), "--max-len", "2000"),
+    assertOneLineError(run("data", "--data", tinyCorpus().toString(), "--max-len", "2000"),
         "--max-len 2000 is more than the model's 1000 positions: pass --max-len 1000 or less");
   }
 
   @Test
   void unknownFlagIsAOneLineError() {
-    assertOneLineUsageError(run("data", "--bogus"), "Unknown option: '--bogus'");
+    assertOneLineError(run("data", "--bogus"), "Unknown option: '--bogus'");
   }
 
   @Test
   void verboseAddsTheStackTraceOfAnError() {
-    Run r = run("data", "--data", dir.resolve("nope").toString(), "--verbose");
+    CliRun r = run("data", "--data", dir.resolve("nope").toString(), "--verbose");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).startsWith("error: no corpus at").contains("JbertException").contains("\tat ");
   }
 
   @Test
   void rootHelpListsTheDataCommand() {
-    Run r = run("--help");
+    CliRun r = run("--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("data").contains("Build the pretraining examples");
   }

@@ -1,5 +1,7 @@
 package dev.jbert.cli;
 
+import static dev.jbert.cli.CliRun.assertOneLineError;
+import static dev.jbert.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -9,8 +11,6 @@ import dev.jbert.encode.Bert;
 import dev.jbert.encode.Encoding;
 import dev.jbert.encode.MaskPrediction;
 import dev.jbert.encode.TinyModel;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,16 +37,7 @@ class EncodeCommandsTest {
     bert.close();
   }
 
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = JbertCli.execute(args, new PrintWriter(out), new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
-  }
-
-  static JsonNode json(Run run) throws Exception {
+  static JsonNode json(CliRun run) throws Exception {
     assertThat(run.code()).as(run.err()).isZero();
     return Json.mapper().readTree(run.out());
   }
@@ -57,17 +48,10 @@ class EncodeCommandsTest {
     return keys;
   }
 
-  /** One line starting with "error: ", exit code 2, no stack trace. */
-  static void assertOneLineError(Run run, String fragment) {
-    assertThat(run.code()).as(run.err()).isEqualTo(2);
-    assertThat(run.out()).isEmpty();
-    assertThat(run.err().strip()).startsWith("error: ").contains(fragment).doesNotContain("\n")
-        .doesNotContain("Exception");
-  }
 
   @Test
   void encodePrintsTokensShapeAndTheFirstValues() {
-    Run run = run("encode", "--model", dir.toString(), "a crane is flying");
+    CliRun run = run("encode", "--model", dir.toString(), "a crane is flying");
     assertThat(run.code()).as(run.err()).isZero();
     Encoding e = bert.encode("a crane is flying");
     List<String> lines = run.out().lines().toList();
@@ -107,7 +91,7 @@ class EncodeCommandsTest {
     String words = String.join(" ", Collections.nCopies(200, "crane"));
     String tooLong = "the input has 202 tokens with <cls> and <sep>, more than the 64 the model was trained for";
     assertOneLineError(run("encode", "--model", run, words), tooLong);
-    Run cut = run("encode", "--model", run, words, "--truncate", "--json");
+    CliRun cut = run("encode", "--model", run, words, "--truncate", "--json");
     assertThat(json(cut).get("shape").toString()).isEqualTo("[1,64,128]");
     assertThat(cut.err()).isEqualTo("note: truncated: dropped 138 words\n");
 
@@ -121,7 +105,7 @@ class EncodeCommandsTest {
 
   @Test
   void similarityPrintsTheCosine() {
-    Run run = run("similarity", "--model", dir.toString(), "--word", "crane", "a crane is flying",
+    CliRun run = run("similarity", "--model", dir.toString(), "--word", "crane", "a crane is flying",
         "a crane driver came");
     assertThat(run.code()).as(run.err()).isZero();
     double expected = bert.similarity("crane", "a crane is flying", "a crane driver came");
@@ -173,7 +157,7 @@ class EncodeCommandsTest {
 
   @Test
   void fillMaskTableShowsTheDefaultFiveTokens() {
-    Run run = run("fill-mask", "--model", dir.toString(), "the game was <mask> in 2010");
+    CliRun run = run("fill-mask", "--model", dir.toString(), "the game was <mask> in 2010");
     assertThat(run.code()).as(run.err()).isZero();
     MaskPrediction expected = bert.fillMask("the game was <mask> in 2010", 5).get(0);
     List<String> lines = run.out().lines().toList();
@@ -193,7 +177,7 @@ class EncodeCommandsTest {
     assertThat(keys(root)).containsExactly("is_next_probability");
     double expected = bert.nextSentence("he just left", "a crane is flying");
     assertThat(root.get("is_next_probability").asDouble()).isCloseTo(expected, within(1e-15));
-    Run text = run("next-sentence", "--model", dir.toString(), "he just left", "a crane is flying");
+    CliRun text = run("next-sentence", "--model", dir.toString(), "he just left", "a crane is flying");
     assertThat(text.out()).isEqualTo(String.format(Locale.ROOT, "probability that B follows A: %.6f%n", expected));
   }
 
@@ -221,7 +205,7 @@ class EncodeCommandsTest {
 
   @Test
   void helpShowsTheDefaults() {
-    Run run = run("fill-mask", "--help");
+    CliRun run = run("fill-mask", "--help");
     assertThat(run.code()).isZero();
     assertThat(run.out()).contains("--model=DIR").contains("(default: 5)");
     assertThat(run("--help").out()).contains("encode").contains("similarity").contains("fill-mask")

@@ -1,5 +1,6 @@
 package dev.jbert.cli;
 
+import static dev.jbert.cli.CliRun.assertOneLineError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,8 +8,6 @@ import dev.jbert.Json;
 import dev.jbert.TestData;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.SafeTensors;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,12 +21,10 @@ class PretrainCommandTest {
   @Test
   void aShortRunOnWikiText2WritesACompleteRunFolder(@TempDir Path tmp) throws Exception {
     Path run = tmp.resolve("run");
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = JbertCli.execute(new String[] {"pretrain", "--data", TestData.sharedZip().toString(), "--steps", "2",
-        "--batch-size", "32", "--devices", "cpu", "--out", run.toString()}, new PrintWriter(out), new PrintWriter(err));
-    assertThat(code).as(err.toString()).isZero();
-    assertThat(out.toString()).containsPattern("MLM loss \\d+\\.\\d{3}, NSP loss \\d+\\.\\d{3}")
+    CliRun r = pretrain("--data", TestData.sharedZip().toString(), "--steps", "2", "--batch-size", "32", "--devices",
+        "cpu", "--out", run.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).containsPattern("MLM loss \\d+\\.\\d{3}, NSP loss \\d+\\.\\d{3}")
         .containsPattern("[\\d.]+ sentence pairs/sec on \\[cpu\\(\\)\\]");
 
     JsonNode config = Json.mapper().readTree(run.resolve("config.json").toFile());
@@ -67,44 +64,27 @@ class PretrainCommandTest {
   @Test
   void startingANewRunInAnOccupiedFolderIsRefused(@TempDir Path run) throws Exception {
     Files.writeString(run.resolve("config.json"), "{}");
-    StringWriter err = new StringWriter();
-    int code = JbertCli.execute(new String[] {"pretrain", "--data", TestData.sharedZip().toString(), "--out",
-        run.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(err));
-    assertThat(code).isEqualTo(2);
-    assertThat(err.toString().strip()).startsWith("error: the folder").contains("already holds a run").doesNotContain("\n");
+    assertOneLineError(pretrain("--data", TestData.sharedZip().toString(), "--out", run.toString()),
+        "error: the folder " + run + " already holds a run");
   }
 
   @Test
   void badTrainingFlagsGetOneLineErrors() {
-    StringWriter err = new StringWriter();
-    int code = JbertCli.execute(new String[] {"pretrain", "--data", TestData.sharedZip().toString(), "--heads", "3",
-        "--out", "/nonexistent-never-written"}, new PrintWriter(new StringWriter()), new PrintWriter(err));
-    assertThat(code).isEqualTo(2);
-    assertThat(err.toString().strip()).startsWith("error: ").doesNotContain("\n").doesNotContain("Exception");
+    assertOneLineError(pretrain("--data", TestData.sharedZip().toString(), "--heads", "3", "--out",
+        "/nonexistent-never-written"), "hidden (128) is not divisible by heads (3)");
   }
 
-  private record Result(int code, String out, String err) {}
-
-  private static Result pretrain(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
+  private static CliRun pretrain(String... args) {
     List<String> all = new ArrayList<>(List.of("pretrain"));
     all.addAll(List.of(args));
-    int code = JbertCli.execute(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-    return new Result(code, out.toString(), err.toString());
-  }
-
-  private static void assertOneLineError(Result r, String fragment) {
-    assertThat(r.code()).as(r.err()).isEqualTo(2);
-    assertThat(r.err().strip()).startsWith("error: ").contains(fragment).doesNotContain("\n")
-        .doesNotContain("Exception");
+    return CliRun.run(all.toArray(String[]::new));
   }
 
   @Test
   void resumeChecksTheDataTheVocabularyAndTheStepsAndRecordsWhatItChanged(@TempDir Path tmp) throws Exception {
     String zip = TestData.sharedZip().toString();
     Path run = tmp.resolve("run");
-    Result first = pretrain("--data", zip, "--steps", "2", "--batch-size", "16", "--eval-every", "0", "--out",
+    CliRun first = pretrain("--data", zip, "--steps", "2", "--batch-size", "16", "--eval-every", "0", "--out",
         run.toString());
     assertThat(first.code()).as(first.err()).isZero();
 
@@ -130,7 +110,7 @@ class PretrainCommandTest {
         "the vocabulary built from the data differs from " + vocab);
     Files.writeString(vocab, saved);
 
-    Result more = pretrain("--data", zip, "--resume", run.toString(), "--steps", "4", "--micro-batches", "4");
+    CliRun more = pretrain("--data", zip, "--resume", run.toString(), "--steps", "4", "--micro-batches", "4");
     assertThat(more.code()).as(more.err()).isZero();
     JsonNode config = Json.mapper().readTree(run.resolve("config.json").toFile());
     assertThat(config.at("/train/steps").asInt()).isEqualTo(4);

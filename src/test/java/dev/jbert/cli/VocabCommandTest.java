@@ -1,5 +1,7 @@
 package dev.jbert.cli;
 
+import static dev.jbert.cli.CliRun.assertOneLineError;
+import static dev.jbert.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,8 +10,6 @@ import dev.jbert.TestData;
 import dev.jbert.data.wordpiece.TokenizerFiles;
 import dev.jbert.data.wordpiece.WordPieceTokenizer;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,22 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 class VocabCommandTest {
   @TempDir Path dir;
-
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = JbertCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-    return new Run(code, out.toString(), err.toString());
-  }
-
-  private static void assertOneLineUsageError(Run r, String expected) {
-    assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).startsWith("error: ").contains(expected);
-    assertThat(r.err().strip()).doesNotContain("\n").doesNotContain("Exception").doesNotContain("\tat ");
-    assertThat(r.out()).isEmpty();
-  }
 
   /** A file, and a folder with a .txt and a .gz: "xyz" three times, "wyz" twice, in all. */
   private List<String> tinyCorpus() throws Exception {
@@ -59,7 +43,7 @@ class VocabCommandTest {
   void trainsOnFilesAndFoldersAndWritesTheThreeFiles() throws Exception {
     List<String> data = tinyCorpus();
     Path out = dir.resolve("vocab");
-    Run r = run("vocab", "--data", data.get(0), data.get(1), "--size", "14", "--out", out.toString());
+    CliRun r = run("vocab", "--data", data.get(0), data.get(1), "--size", "14", "--out", out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).isEmpty();
     assertThat(r.out()).contains("read 3 files, 0.0 MB, 5 words (2 distinct) in ")
@@ -77,7 +61,7 @@ class VocabCommandTest {
   void casedKeepsCaseAndASmallerCorpusGivesFewerTokensWithANote() throws Exception {
     Path file = Files.writeString(dir.resolve("c.txt"), "Xyz Xyz");
     Path out = dir.resolve("cased");
-    Run r = run("vocab", "--data", file.toString(), "--cased", "--size", "30", "--out", out.toString());
+    CliRun r = run("vocab", "--data", file.toString(), "--cased", "--size", "30", "--out", out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("vocabulary: 12 tokens").contains(", cased, ")
         .contains("note: 12 tokens, not the 30 asked for: no pair of pieces occurs 2 times or more");
@@ -90,7 +74,7 @@ class VocabCommandTest {
   @Test
   void readsWikiText2FromItsZip() throws Exception {
     Path out = dir.resolve("wiki");
-    Run r = run("vocab", "--data", TestData.sharedZip().toString(), "--size", "2000", "--out", out.toString());
+    CliRun r = run("vocab", "--data", TestData.sharedZip().toString(), "--size", "2000", "--out", out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).startsWith("read 1 file, ").contains("vocabulary: 2000 tokens");
     assertThat(Files.readAllLines(out.resolve("vocab.txt"))).hasSize(2000).contains("the", "##s");
@@ -100,14 +84,14 @@ class VocabCommandTest {
   void aSizeBelowSpecialsPlusAlphabetIsAOneLineErrorAndWritesNothing() throws Exception {
     List<String> data = tinyCorpus();
     Path out = dir.resolve("vocab");
-    Run tooSmall = run("vocab", "--data", data.get(0), data.get(1), "--size", "10", "--out", out.toString());
+    CliRun tooSmall = run("vocab", "--data", data.get(0), data.get(1), "--size", "10", "--out", out.toString());
     assertThat(tooSmall.code()).isEqualTo(2);
     assertThat(tooSmall.err()).isEqualTo("error: vocabulary size 10 is smaller than the 5 special tokens plus the"
         + " corpus's alphabet (4 characters, 2 of them also as ## pieces): pass --size 11 or more"
         + System.lineSeparator());
     assertThat(tooSmall.out()).startsWith("read 3 files, ").hasLineCount(1); // what it read, then the error
     assertThat(out).doesNotExist();
-    assertOneLineUsageError(run("vocab", "--data", data.get(0), "--size", "3", "--out", out.toString()),
+    assertOneLineError(run("vocab", "--data", data.get(0), "--size", "3", "--out", out.toString()),
         "vocabulary size must be at least 5");
     assertThat(out).doesNotExist();
   }
@@ -116,7 +100,7 @@ class VocabCommandTest {
   void anEmptyCorpusIsAOneLineErrorAndWritesNothing() throws Exception {
     Path file = Files.writeString(dir.resolve("blank.txt"), " \n\t\n\u200B\n");
     Path out = dir.resolve("vocab");
-    assertOneLineUsageError(run("vocab", "--data", file.toString(), "--out", out.toString()),
+    assertOneLineError(run("vocab", "--data", file.toString(), "--out", out.toString()),
         "no words in " + file + ": the corpus is empty");
     assertThat(out).doesNotExist();
   }
@@ -125,10 +109,10 @@ class VocabCommandTest {
   void binaryAndNonUtf8FilesAreOneLineErrorsNamingFileAndOffset() throws Exception {
     Path out = dir.resolve("vocab");
     Path binary = Files.write(dir.resolve("image.txt"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 0});
-    assertOneLineUsageError(run("vocab", "--data", binary.toString(), "--out", out.toString()),
+    assertOneLineError(run("vocab", "--data", binary.toString(), "--out", out.toString()),
         binary + " looks binary: a NUL byte at byte offset 4");
     Path latin1 = Files.write(dir.resolve("latin1.txt"), "caf\u00E9\n".getBytes(StandardCharsets.ISO_8859_1));
-    assertOneLineUsageError(run("vocab", "--data", latin1.toString(), "--out", out.toString()),
+    assertOneLineError(run("vocab", "--data", latin1.toString(), "--out", out.toString()),
         latin1 + " is not UTF-8 text: invalid byte 0xE9 at byte offset 3");
     assertThat(out).doesNotExist();
   }
@@ -136,18 +120,18 @@ class VocabCommandTest {
   @Test
   void missingPathsAndAFileAsOutAreOneLineErrors() throws Exception {
     Path out = dir.resolve("vocab");
-    assertOneLineUsageError(run("vocab", "--data", dir.resolve("nope").toString(), "--out", out.toString()),
+    assertOneLineError(run("vocab", "--data", dir.resolve("nope").toString(), "--out", out.toString()),
         "no such file or folder: " + dir.resolve("nope"));
     Path file = Files.writeString(dir.resolve("x.txt"), "a b");
-    assertOneLineUsageError(run("vocab", "--data", file.toString(), "--out", file.toString()),
+    assertOneLineError(run("vocab", "--data", file.toString(), "--out", file.toString()),
         "--out " + file + " is a file: pass a folder");
-    assertOneLineUsageError(run("vocab", "--out", out.toString()), "Missing required option: '--data=PATH'");
+    assertOneLineError(run("vocab", "--out", out.toString()), "Missing required option: '--data=PATH'");
     assertThat(out).doesNotExist();
   }
 
   @Test
   void rootHelpListsTheVocabCommand() {
-    Run r = run("--help");
+    CliRun r = run("--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("vocab").contains("Train a WordPiece vocabulary");
   }
