@@ -51,8 +51,9 @@ public final class Evaluator {
     GradMode.off();
     int n = examples.size();
     // every example's metrics are the same in any batch, so the order is free: by length, to cut the padding
+    int[] lengths = examples.stream().mapToInt(PretrainingExample::validLen).toArray(); // read each example once
     int[] order = IntStream.range(0, n).boxed()
-        .sorted(Comparator.comparingInt(i -> examples.get(i).validLen()))
+        .sorted(Comparator.comparingInt(i -> lengths[i]))
         .mapToInt(Integer::intValue).toArray();
     double mlmSum = 0;
     double mlmCorrect = 0;
