@@ -1,6 +1,7 @@
 package dev.jbert.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.jbert.JbertException;
 import dev.jbert.Json;
 import dev.jbert.encode.Bert;
 import dev.jbert.encode.Encoding;
@@ -38,6 +39,29 @@ public final class EncodeCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print {\"tokens\", \"shape\", \"encoding\", \"unknown\"} with full vectors.")
   boolean json;
 
+  @Option(names = "--pool", paramLabel = "MODE", description = "Also print one vector for the whole input: cls (the"
+      + " <cls> row), mean (the mean of all rows) or pooler (<cls> through the pooler, Linear + Tanh, as Hugging"
+      + " Face's pooler_output).")
+  Pool pool;
+
+  @Option(names = "--pooled", description = "The same as --pool pooler.")
+  boolean pooled;
+
+  /** One vector for the whole input. */
+  enum Pool {
+    cls,
+    mean,
+    pooler;
+
+    float[] of(Encoding e) {
+      return switch (this) {
+        case cls -> e.cls();
+        case mean -> e.mean();
+        case pooler -> e.pooled();
+      };
+    }
+  }
+
   @Spec CommandSpec spec;
 
   @Override
@@ -49,13 +73,24 @@ public final class EncodeCommand implements Callable<Integer> {
       e = bert.encode(input);
     }
     ModelOption.noteTruncation(spec.commandLine().getErr(), e.truncatedTokens());
+    if (pooled && pool != null && pool != Pool.pooler) {
+      throw new JbertException("--pooled means --pool pooler: pass one of them");
+    }
+    Pool mode = pooled ? Pool.pooler : pool;
     if (json) {
-      out.println(Json.mapper().writeValueAsString(jsonFields(e)));
+      Map<String, Object> fields = jsonFields(e);
+      if (mode != null) {
+        fields.put("pool", Map.of("mode", mode.name(), "vector", mode.of(e)));
+      }
+      out.println(Json.mapper().writeValueAsString(fields));
     } else {
       out.println("tokens: " + String.join(" ", e.tokens()));
       out.println("shape: (" + e.shape()[0] + ", " + e.shape()[1] + ", " + e.shape()[2] + ")");
       if (!e.unknownPositions().isEmpty()) {
         out.println("not in the vocabulary (encoded as <unk>): " + String.join(" ", e.unknownWords()));
+      }
+      if (mode != null) {
+        out.println("pool " + mode + ": " + head(mode.of(e)));
       }
       int width = e.tokens().stream().mapToInt(String::length).max().orElse(5);
       for (int i = 0; i < e.length(); i++) {

@@ -144,11 +144,15 @@ public final class Bert implements AutoCloseable {
       return List.of();
     }
     List<Packed> packed = inputs.stream().map(this::pack).toList();
-    float[][][] vectors = run(packed, (m, encoded) -> rows(encoded, packed));
+    int h = model.config().hidden();
+    Outputs outputs = run(packed, (m, encoded) -> new Outputs(rows(encoded, packed), floats(model.pooled(encoded))));
+    float[][][] vectors = outputs.rows();
+    float[] pooled = outputs.pooled(); // (B, H)
     List<Encoding> out = new ArrayList<>(packed.size());
     for (int i = 0; i < packed.size(); i++) {
       Packed p = packed.get(i);
-      out.add(new Encoding(p.tokens(), p.unknownPositions(), vectors[i], p.truncatedTokens()));
+      out.add(new Encoding(p.tokens(), p.unknownPositions(), vectors[i], p.truncatedTokens(),
+          Arrays.copyOfRange(pooled, i * h, (i + 1) * h)));
     }
     return out;
   }
@@ -257,6 +261,9 @@ public final class Bert implements AutoCloseable {
   private Packed pack(Input input) {
     return Packed.of(input, vocab, maxLength(), truncate);
   }
+
+  /** Per input its rows (L_i, H), and the pooled vectors of all inputs, (B, H) flat. */
+  private record Outputs(float[][][] rows, float[] pooled) {}
 
   /** What to compute from the encoder output (B, L, H), inside the call's manager {@code m}. */
   @FunctionalInterface

@@ -10,8 +10,11 @@ import java.util.List;
  * @param unknownPositions positions of words outside the vocabulary, encoded as {@code <unk>}
  * @param vectors (L, H)
  * @param truncatedTokens words dropped by truncation (0 unless truncation was asked for and needed)
+ * @param pooled the {@code <cls>} row through the pooler (d2l's {@code hidden}: Linear + Tanh), as Hugging Face's
+ *     {@code pooler_output}
  */
-public record Encoding(List<String> tokens, List<Integer> unknownPositions, float[][] vectors, int truncatedTokens) {
+public record Encoding(
+    List<String> tokens, List<Integer> unknownPositions, float[][] vectors, int truncatedTokens, float[] pooled) {
 
   /** L, the number of tokens. */
   public int length() {
@@ -31,6 +34,23 @@ public record Encoding(List<String> tokens, List<Integer> unknownPositions, floa
   /** The representation of the whole input: the {@code <cls>} row. */
   public float[] cls() {
     return vectors[0];
+  }
+
+  /**
+   * The mean of the token vectors, {@code <cls>} and {@code <sep>} included: the mean pooling of sentence-embedding
+   * models (every position the attention mask lets through).
+   */
+  public float[] mean() {
+    float[] mean = new float[hidden()];
+    for (float[] row : vectors) {
+      for (int j = 0; j < mean.length; j++) {
+        mean[j] += row[j];
+      }
+    }
+    for (int j = 0; j < mean.length; j++) {
+      mean[j] /= vectors.length;
+    }
+    return mean;
   }
 
   /** The vector of token {@code i}. */

@@ -231,10 +231,18 @@ public final class BertModel implements AutoCloseable {
     return mlm.head(rows, training);
   }
 
-  /** encoded (B, L, H) -> NSP logits (B, 2): hidden = Linear + Tanh on {@code <cls>} (position 0), then Linear. */
-  public NDArray nspLogits(NDArray encoded, boolean training) {
+  /**
+   * encoded (B, L, H) -> (B, H): d2l's {@code hidden} (Linear + Tanh) on {@code <cls>} (position 0), what BERT calls
+   * the pooler and Hugging Face {@code pooler_output}.
+   */
+  public NDArray pooled(NDArray encoded) {
     NDArray cls = encoded.get(new NDIndex(":, 0, :")); // (B, H)
-    return nsp.forward(hidden.forward(cls).tanh()); // (B, 2)
+    return hidden.forward(cls).tanh();
+  }
+
+  /** encoded (B, L, H) -> NSP logits (B, 2): a Linear on {@link #pooled}. */
+  public NDArray nspLogits(NDArray encoded, boolean training) {
+    return nsp.forward(pooled(encoded)); // (B, 2)
   }
 
   /** encode, then the MLM head (when {@code predPositionsOrNull} is not null) and the NSP head. */

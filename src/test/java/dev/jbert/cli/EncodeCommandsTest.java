@@ -115,6 +115,26 @@ class EncodeCommandsTest {
   }
 
   @Test
+  void encodePrintsOneVectorForTheWholeInputWhenAskedToPool() throws Exception {
+    Encoding e = bert.encode("a crane driver came", "he just left");
+    JsonNode mean = json(run("encode", "--model", dir.toString(), "a crane driver came", "--pair", "he just left",
+        "--pool", "mean", "--json"));
+    assertThat(mean.at("/pool/mode").asText()).isEqualTo("mean");
+    float[] expected = e.mean();
+    for (int j = 0; j < expected.length; j++) {
+      assertThat(mean.at("/pool/vector/" + j).floatValue()).isEqualTo(expected[j]);
+    }
+    CliRun pooled = run("encode", "--model", dir.toString(), "a crane driver came", "--pooled");
+    assertThat(pooled.code()).as(pooled.err()).isZero();
+    float[] p = bert.encode("a crane driver came").pooled();
+    assertThat(pooled.out()).contains(String.format(Locale.ROOT, "pool pooler: [%8.4f, %8.4f, %8.4f, ...]",
+        p[0], p[1], p[2]));
+    assertOneLineError(run("encode", "--model", dir.toString(), "a crane", "--pooled", "--pool", "mean"),
+        "--pooled means --pool pooler");
+    assertOneLineError(run("encode", "--model", dir.toString(), "a crane", "--pool", "max"), "--pool");
+  }
+
+  @Test
   void similarityRefusesAWordOutsideTheVocabularyAndPrintsJson() throws Exception {
     assertOneLineError(run("similarity", "--model", dir.toString(), "--word", "zzyzx", "a zzyzx is flying",
         "a zzyzx driver came"), "the word 'zzyzx' is not in the model's vocabulary");

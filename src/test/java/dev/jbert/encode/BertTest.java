@@ -108,6 +108,39 @@ class BertTest {
   }
 
   @Test
+  void thePooledVectorIsTanhOfTheHiddenLayerOnClsAndTheMeanIsTheMeanOfTheRows() {
+    Encoding e = bert.encode("a crane driver came", "he just left");
+    try (NDManager m = NDManager.newBaseManager()) {
+      // pooled = tanh(W cls + b) with d2l's hidden.0 weights, in float64 from the saved file
+      var weights = dev.jbert.model.SafeTensors.read(dir.resolve(ModelFiles.WEIGHTS), m);
+      float[] w = weights.get("hidden.0.weight").toFloatArray(); // (H, H), out x in
+      float[] bias = weights.get("hidden.0.bias").toFloatArray();
+      float[] cls = e.cls();
+      int h = cls.length;
+      double[] expected = new double[h];
+      for (int o = 0; o < h; o++) {
+        double z = bias[o];
+        for (int i = 0; i < h; i++) {
+          z += (double) w[o * h + i] * cls[i];
+        }
+        expected[o] = Math.tanh(z);
+      }
+      Numeric.assertAllClose("pooled", Numeric.widen(e.pooled()), expected, 1e-5, 1e-6);
+    }
+    double[] mean = new double[e.hidden()];
+    for (float[] row : e.vectors()) {
+      for (int j = 0; j < mean.length; j++) {
+        mean[j] += row[j] / (double) e.length();
+      }
+    }
+    Numeric.assertAllClose("mean", Numeric.widen(e.mean()), mean, 1e-6, 0);
+    // one input alone and in a batch give the same pooled vector (up to the batch's summation order)
+    Encoding inBatch = bert.encodeBatch(List.of(Input.pair("a crane driver came", "he just left"),
+        Input.text("a crane is flying"))).get(0);
+    Numeric.assertAllClose("pooled in a batch", inBatch.pooled(), e.pooled(), 1e-5, 0);
+  }
+
+  @Test
   void sameInputGivesIdenticalVectorsEveryTime() {
     Encoding first = bert.encode("a crane is flying");
     Encoding second = bert.encode("a crane is flying");
