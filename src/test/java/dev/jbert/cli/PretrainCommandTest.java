@@ -72,6 +72,9 @@ class PretrainCommandTest {
   void badTrainingFlagsGetOneLineErrors() {
     assertOneLineError(pretrain("--data", TestData.sharedZip().toString(), "--heads", "3", "--out",
         "/nonexistent-never-written"), "hidden (128) is not divisible by heads (3)");
+    assertOneLineError(pretrain("--data", TestData.sharedZip().toString(), "--max-len", "2000", "--out",
+        "/nonexistent-never-written"), "--max-len 2000 is more than the model's 1000 positions");
+    assertThat(java.nio.file.Path.of("/nonexistent-never-written")).doesNotExist();
   }
 
   private static CliRun pretrain(String... args) {
