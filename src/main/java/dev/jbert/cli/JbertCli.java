@@ -49,6 +49,7 @@ public final class JbertCli implements Runnable {
     CommandLine cli = new CommandLine(new JbertCli());
     cli.setExecutionExceptionHandler(JbertCli::handleExecutionException);
     cli.setParameterExceptionHandler(JbertCli::handleParameterException);
+    cli.setCaseInsensitiveEnumValuesAllowed(true); // --masking dynamic, --pool mean
     return cli;
   }
 

@@ -91,6 +91,16 @@ public final class PretrainCommand implements Callable<Integer> {
       + " (default: " + TrainConfig.DEFAULT_MICRO_BATCHES + ").")
   Integer microBatches;
 
+  /** When the masked-LM targets are drawn. */
+  enum Masking {
+    STATIC,
+    DYNAMIC
+  }
+
+  @Option(names = "--masking", paramLabel = "WHEN", description = "static: the masks drawn once when the examples are"
+      + " built (d2l); dynamic: new masks every epoch after the first, as RoBERTa (default: static).")
+  Masking masking;
+
   @Option(names = "--mlm-all-slots", description = "Run the MLM head on padded prediction slots too, as d2l does"
       + " (same loss, slower).")
   boolean mlmAllSlots;
@@ -161,6 +171,9 @@ public final class PretrainCommand implements Callable<Integer> {
     }
     if (mlmAllSlots) {
       b.mlmAllSlots(true);
+    }
+    if (masking != null) {
+      b.dynamicMasking(masking == Masking.DYNAMIC);
     }
     TrainingSummary summary;
     RunFolder run;

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.LongFunction;
 import java.util.stream.IntStream;
 
 /**
@@ -14,7 +15,9 @@ import java.util.stream.IntStream;
  * an uninterrupted iterator from 0, so a resumed run sees the data it would have seen.
  */
 public final class BatchIterator implements Iterator<HostBatch> {
-  private final List<PretrainingExample> examples;
+  private final LongFunction<List<PretrainingExample>> examplesOfEpoch;
+  private final int size;
+  private List<PretrainingExample> examples;
   private final int batchSize;
   private final long seed;
   private final int batchesPerEpoch;
@@ -23,7 +26,17 @@ public final class BatchIterator implements Iterator<HostBatch> {
   private int[] order;
 
   public BatchIterator(List<PretrainingExample> examples, int batchSize, long seed, long startBatch) {
-    if (examples.isEmpty()) {
+    this(epoch -> examples, batchSize, seed, startBatch);
+  }
+
+  /**
+   * Batches of the examples each epoch gives (the same pairs in the same number every epoch, their masks possibly
+   * drawn anew: dynamic masking).
+   */
+  public BatchIterator(
+      LongFunction<List<PretrainingExample>> examplesOfEpoch, int batchSize, long seed, long startBatch) {
+    List<PretrainingExample> first = examplesOfEpoch.apply(0);
+    if (first.isEmpty()) {
       throw new IllegalArgumentException("no examples to batch");
     }
     if (batchSize < 1) {
@@ -32,10 +45,11 @@ public final class BatchIterator implements Iterator<HostBatch> {
     if (startBatch < 0) {
       throw new IllegalArgumentException("start batch must be at least 0, got " + startBatch);
     }
-    this.examples = examples; // not copied: a dataset's list pads each example when it is read
+    this.examplesOfEpoch = examplesOfEpoch; // lists not copied: a dataset's list pads each example when it is read
+    this.size = first.size();
     this.batchSize = batchSize;
     this.seed = seed;
-    this.batchesPerEpoch = (examples.size() + batchSize - 1) / batchSize;
+    this.batchesPerEpoch = (size + batchSize - 1) / batchSize;
     this.position = startBatch;
   }
 
@@ -74,11 +88,15 @@ public final class BatchIterator implements Iterator<HostBatch> {
     long epoch = position / batchesPerEpoch;
     int index = (int) (position % batchesPerEpoch);
     if (epoch != orderEpoch) {
-      order = epochOrder(examples.size(), seed, epoch);
+      order = epochOrder(size, seed, epoch);
+      examples = examplesOfEpoch.apply(epoch);
+      if (examples.size() != size) {
+        throw new IllegalStateException("epoch " + epoch + " has " + examples.size() + " examples, epoch 0 " + size);
+      }
       orderEpoch = epoch;
     }
     int from = index * batchSize;
-    int to = Math.min(examples.size(), from + batchSize);
+    int to = Math.min(size, from + batchSize);
     List<PretrainingExample> batch = new ArrayList<>(to - from);
     for (int i : Arrays.copyOfRange(order, from, to)) {
       batch.add(examples.get(i));

@@ -8,8 +8,10 @@ import dev.jbert.JbertException;
  * @param maxLen longest token sequence {@code <cls> a <sep> b <sep>}; longer pairs are dropped (d2l: 64)
  * @param minFreq a token needs this many occurrences to enter the vocabulary (d2l: 5)
  * @param seed every random draw of the build (paragraph shuffle, NSP pairs, masks) derives from it
+ * @param dynamicMasking draw new masked-LM targets for every epoch after the first (RoBERTa's dynamic masking, spec
+ *     section 5); false (d2l) keeps the masks drawn when the examples were built
  */
-public record DataConfig(int maxLen, int minFreq, long seed) {
+public record DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMasking) {
   /** The fraction of the tokens of a pair that the masked LM predicts. */
   public static final double MLM_FRACTION = 0.15;
 
@@ -23,6 +25,11 @@ public record DataConfig(int maxLen, int minFreq, long seed) {
     }
   }
 
+  /** Static masks, as d2l. */
+  public DataConfig(int maxLen, int minFreq, long seed) {
+    this(maxLen, minFreq, seed, false);
+  }
+
   /** d2l's settings: max_len 64, min_freq 5, seed 0. */
   public static DataConfig defaults() {
     return new DataConfig(64, 5, 0);
@@ -30,12 +37,12 @@ public record DataConfig(int maxLen, int minFreq, long seed) {
 
   /** The same settings with another max_len. */
   public DataConfig withMaxLen(int newMaxLen) {
-    return new DataConfig(newMaxLen, minFreq, seed);
+    return new DataConfig(newMaxLen, minFreq, seed, dynamicMasking);
   }
 
   /** The same settings with another seed. */
   public DataConfig withSeed(long newSeed) {
-    return new DataConfig(maxLen, minFreq, newSeed);
+    return new DataConfig(maxLen, minFreq, newSeed, dynamicMasking);
   }
 
   /** Padded length of the prediction arrays: {@code round_half_even(maxLen * 0.15)} (10 for max_len 64). */

@@ -129,6 +129,21 @@ public final class PretrainingDataset {
    * @param labels the original tokens at {@code predPositions}
    */
   private record CompactExample(int[] tokens, int bStart, int[] predPositions, int[] labels, boolean isNext) {
+    /** The same pair with masks drawn afresh from {@code rng} (the original tokens put back first). */
+    CompactExample remasked(int vocabSize, SplittableRandom rng) {
+      int[] fresh = tokens.clone();
+      for (int k = 0; k < predPositions.length; k++) {
+        fresh[predPositions[k]] = labels[k];
+      }
+      int[] original = fresh.clone();
+      int[] positions = MaskedLm.maskInPlace(fresh, fresh.length, vocabSize, rng, new long[MaskedLm.Action.values().length]);
+      int[] newLabels = new int[positions.length];
+      for (int k = 0; k < positions.length; k++) {
+        newLabels[k] = original[positions[k]];
+      }
+      return new CompactExample(fresh, bStart, positions, newLabels, isNext);
+    }
+
     PretrainingExample padded(int maxLen, int maxPreds) {
       int[] ids = Arrays.copyOf(tokens, maxLen);
       Arrays.fill(ids, tokens.length, maxLen, Vocab.PAD);
@@ -261,23 +276,47 @@ public final class PretrainingDataset {
    * is read, so the list holds no padding.
    */
   public List<PretrainingExample> examples() {
-    return new Examples(examples, config.maxLen(), config.maxPreds());
+    return new Examples(examples, config.maxLen(), config.maxPreds(), null, 0);
   }
+
+  /**
+   * The examples as epoch {@code epoch} (from 0) of training sees them: {@link #examples()} itself unless the config
+   * asks for dynamic masking, then, after epoch 0, the same pairs with masks drawn afresh, each from a stream of
+   * (seed, epoch, example), so a resumed run sees what an uninterrupted one would.
+   */
+  public List<PretrainingExample> examples(long epoch) {
+    if (!config.dynamicMasking() || epoch == 0) {
+      return examples();
+    }
+    return new Examples(examples, config.maxLen(), config.maxPreds(), Seeds.mix(config.seed() ^ DYNAMIC_MASKS, epoch),
+        vocab.size());
+  }
+
+  /** Keeps the dynamic masks' streams apart from the build's (which come from the same seed). */
+  private static final long DYNAMIC_MASKS = 0x6D61736B73L;
 
   private static final class Examples extends AbstractList<PretrainingExample> implements RandomAccess {
     private final CompactExample[] examples;
     private final int maxLen;
     private final int maxPreds;
+    private final Long maskSeed; // null: the masks drawn at build time
+    private final int vocabSize;
 
-    Examples(CompactExample[] examples, int maxLen, int maxPreds) {
+    Examples(CompactExample[] examples, int maxLen, int maxPreds, Long maskSeed, int vocabSize) {
       this.examples = examples;
       this.maxLen = maxLen;
       this.maxPreds = maxPreds;
+      this.maskSeed = maskSeed;
+      this.vocabSize = vocabSize;
     }
 
     @Override
     public PretrainingExample get(int index) {
-      return examples[index].padded(maxLen, maxPreds);
+      CompactExample e = examples[index];
+      if (maskSeed != null) {
+        e = e.remasked(vocabSize, new SplittableRandom(Seeds.mix(maskSeed, index)));
+      }
+      return e.padded(maxLen, maxPreds);
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.jbert.model.SafeTensors;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongFunction;
 
 /**
  * The pretraining loop of spec section 8: for each step, the next batch; forward, {@code mlm + nsp} and backward on
@@ -20,8 +21,18 @@ import java.util.function.BooleanSupplier;
  * checkpoints as configured, and stops within a part of a step when asked (Ctrl-C), leaving a valid run folder.
  */
 public final class Pretrainer {
-  /** Training and held-out examples, with the vocabulary that encoded them. */
-  public record Data(List<PretrainingExample> train, List<PretrainingExample> valid, Vocab vocab) {}
+  /**
+   * Training and held-out examples, with the vocabulary that encoded them.
+   *
+   * @param trainOfEpoch the training examples as each epoch sees them (with dynamic masking their masks change)
+   */
+  public record Data(List<PretrainingExample> train, List<PretrainingExample> valid, Vocab vocab,
+      LongFunction<List<PretrainingExample>> trainOfEpoch) {
+    /** Static masks: every epoch sees {@code train}. */
+    public Data(List<PretrainingExample> train, List<PretrainingExample> valid, Vocab vocab) {
+      this(train, valid, vocab, epoch -> train);
+    }
+  }
 
   /** What the loop reports as it goes; the CLI draws it, tests record it. */
   public interface Listener {
@@ -74,7 +85,7 @@ public final class Pretrainer {
         }
         run.writeConfig(config); // a resumed run's config records what the resume changed
         long position = from == null ? 0 : from.batchPosition();
-        BatchIterator batches = new BatchIterator(data.train(), cfg.batchSize(), cfg.seed(), position);
+        BatchIterator batches = new BatchIterator(data.trainOfEpoch(), cfg.batchSize(), cfg.seed(), position);
         TrainingStep trainingStep = new TrainingStep(cfg, model, adam, replicas);
         boolean evaluates = !data.valid().isEmpty();
         boolean interrupted = false;

@@ -73,7 +73,7 @@ public final class Pretraining {
     long t0 = System.nanoTime();
     DataConfig dataConfig = saved != null ? saved.data() : new DataConfig(
         b.maxLen != null ? b.maxLen : DataConfig.defaults().maxLen(), DataConfig.defaults().minFreq(),
-        b.seed != null ? b.seed : DataConfig.defaults().seed());
+        b.seed != null ? b.seed : DataConfig.defaults().seed(), b.dynamicMasking != null && b.dynamicMasking);
     if (saved == null) {
       checkMaxLen(dataConfig); // before the examples are built: a long max_len takes memory
     }
@@ -94,8 +94,9 @@ public final class Pretraining {
     b.listener.onData(train.examples().size(), valid.size(), train.vocab().size(), (System.nanoTime() - t0) / 1e9);
 
     List<Device> devices = DeviceSpec.parse(String.join(",", config.devices()), Engine.getInstance().getGpuCount());
-    return new Pretrainer(config, devices).run(new Pretrainer.Data(train.examples(), valid, train.vocab()), run,
-        saved != null, b.listener, b.stop);
+    return new Pretrainer(config, devices).run(
+        new Pretrainer.Data(train.examples(), valid, train.vocab(), train::examples), run, saved != null, b.listener,
+        b.stop);
   }
 
   private void checkMaxLen(DataConfig data) {
@@ -161,6 +162,7 @@ public final class Pretraining {
     addIfSet(fixed, "--dropout", b.dropout);
     addIfSet(fixed, "--max-len", b.maxLen);
     addIfSet(fixed, "--seed", b.seed);
+    addIfSet(fixed, "--masking", b.dynamicMasking);
     addIfSet(fixed, "--mlm-all-slots", b.mlmAllSlots);
     if (!fixed.isEmpty()) {
       throw new JbertException(String.join(", ", fixed) + " cannot change when a run is resumed (the run keeps"
@@ -225,6 +227,7 @@ public final class Pretraining {
     private Integer checkpointEvery;
     private Integer microBatches;
     private Boolean mlmAllSlots;
+    private Boolean dynamicMasking;
     private String devices;
     private Listener listener = new Listener() {};
     private BooleanSupplier stop = () -> false;
@@ -340,6 +343,12 @@ public final class Pretraining {
 
     public Builder mlmAllSlots(boolean v) {
       mlmAllSlots = v;
+      return this;
+    }
+
+    /** New masked-LM targets every epoch after the first (RoBERTa); default false: d2l's masks, drawn once. */
+    public Builder dynamicMasking(boolean v) {
+      dynamicMasking = v;
       return this;
     }
 

@@ -31,6 +31,7 @@ class PretrainCommandTest {
     assertThat(config.at("/model/vocab_size").asInt()).isEqualTo(20256);
     assertThat(config.at("/model/hidden").asInt()).isEqualTo(128);
     assertThat(config.at("/data/max_len").asInt()).isEqualTo(64);
+    assertThat(config.at("/data/dynamic_masking").asBoolean(true)).isFalse(); // d2l's static masks
     assertThat(config.at("/train/batch_size").asInt()).isEqualTo(32);
     assertThat(config.at("/train/lr").asDouble()).isCloseTo(3e-3, org.assertj.core.api.Assertions.within(1e-9));
     assertThat(config.at("/data_sha256").asText()).hasSize(64);
@@ -98,7 +99,7 @@ class PretrainCommandTest {
         "--steps 2 is not more than the 2 steps the run in " + run + " has done");
     // settings that belong to the run
     assertOneLineError(pretrain("--data", zip, "--resume", run.toString(), "--steps", "3", "--lr", "1e-4",
-        "--max-len", "32"), "--lr, --max-len cannot change when a run is resumed");
+        "--max-len", "32", "--masking", "dynamic"), "--lr, --max-len, --masking cannot change when a run is resumed");
     // other training text
     Path other = tmp.resolve("other");
     Files.createDirectories(other);

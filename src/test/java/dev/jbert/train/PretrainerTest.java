@@ -91,6 +91,44 @@ class PretrainerTest {
   }
 
   @Test
+  void dynamicMasksChangeWithTheEpochAndAResumedRunStillEndsExactly(@TempDir Path tmp) throws Exception {
+    DataConfig dynamic = new DataConfig(24, 5, 3, true);
+    PretrainingDataset train = PretrainingDataset.build(TinyCorpus.lines(7, 300), dynamic);
+    Pretrainer.Data data = new Pretrainer.Data(train.examples(), VALID.examples(), train.vocab(), train::examples);
+    // batches of 256: at most 3 per epoch, so 6 steps see at least 2 epochs and the stop after 4 falls in the second
+    TrainConfig t = TrainConfig.builder().batchSize(256).steps(6).seed(3).microBatches(2).skipEval(true).build();
+    RunConfig config = new RunConfig(new BertConfig(train.vocab().size(), 16, 32, 2, 2, 0.2f, 64), dynamic, t,
+        List.of("cpu"), "sha", "test");
+    assertThat(new dev.jbert.data.BatchIterator(train.examples(), 256, 3, 0).batchesPerEpoch()).isLessThanOrEqualTo(3);
+    Path straight = tmp.resolve("straight");
+    Path stopped = tmp.resolve("stopped");
+    AtomicInteger done = new AtomicInteger();
+    Pretrainer.Listener count = new Pretrainer.Listener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        done.set(m.step());
+      }
+    };
+    new Pretrainer(config, List.of(Device.cpu())).run(data, new RunFolder(straight), false, count, () -> false);
+    done.set(0);
+    new Pretrainer(config, List.of(Device.cpu())).run(data, new RunFolder(stopped), false, count,
+        () -> done.get() >= 4);
+    new Pretrainer(config, List.of(Device.cpu())).run(data, new RunFolder(stopped), true, count, () -> false);
+    assertThat(Files.readAllBytes(stopped.resolve(RunFolder.MODEL)))
+        .isEqualTo(Files.readAllBytes(straight.resolve(RunFolder.MODEL)));
+    // the same run with static masks: the first epoch is the same, the later ones are not
+    Path fixed = tmp.resolve("static");
+    RunConfig staticConfig = new RunConfig(config.model(), new DataConfig(24, 5, 3), t, List.of("cpu"), "sha", "test");
+    new Pretrainer(staticConfig, List.of(Device.cpu())).run(
+        new Pretrainer.Data(train.examples(), VALID.examples(), train.vocab()), new RunFolder(fixed), false, count,
+        () -> false);
+    List<StepMetrics> a = MetricsLog.read(straight.resolve(RunFolder.METRICS), 99);
+    List<StepMetrics> b = MetricsLog.read(fixed.resolve(RunFolder.METRICS), 99);
+    assertThat(a.get(0).mlmLoss()).isEqualTo(b.get(0).mlmLoss());
+    assertThat(a.get(5).mlmLoss()).isNotEqualTo(b.get(5).mlmLoss());
+  }
+
+  @Test
   void aStopInTheMiddleOfAStepKeepsThePreviousStepAndResumesExactly(@TempDir Path tmp) throws Exception {
     Path straight = tmp.resolve("straight");
     Path stopped = tmp.resolve("stopped");
