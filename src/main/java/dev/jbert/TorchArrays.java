@@ -22,13 +22,13 @@ public final class TorchArrays {
   public static NDArray longs(NDManager manager, long[] data, Shape shape) {
     NDArray a = manager.create(shape, DataType.INT64, ai.djl.Device.cpu());
     a.toByteBuffer(true).asLongBuffer().put(data);
-    return toManagerDevice(manager, a);
+    return toDevice(manager, a);
   }
 
   public static NDArray floats(NDManager manager, float[] data, Shape shape) {
     NDArray a = manager.create(shape, DataType.FLOAT32, ai.djl.Device.cpu());
     a.toByteBuffer(true).asFloatBuffer().put(data);
-    return toManagerDevice(manager, a);
+    return toDevice(manager, a);
   }
 
   /** An uninitialised CPU tensor allocated by libtorch, in {@code manager}, for the caller to fill. */
@@ -36,13 +36,11 @@ public final class TorchArrays {
     return manager.create(shape, dtype, ai.djl.Device.cpu());
   }
 
-  /** {@code a} on {@code manager}'s device: itself on the CPU, else a copy (and {@code a} is closed). */
+  /**
+   * {@code a}, filled on the CPU, on {@code manager}'s device: itself on the CPU, else a copy (and {@code a} is
+   * closed).
+   */
   public static NDArray toDevice(NDManager manager, NDArray a) {
-    return toManagerDevice(manager, a);
-  }
-
-  /** Host arrays are filled on the CPU; a GPU manager gets a copy on its device. */
-  private static NDArray toManagerDevice(NDManager manager, NDArray a) {
     if (manager.getDevice().equals(a.getDevice())) {
       return a;
     }

@@ -50,11 +50,6 @@ final class Progress implements AutoCloseable {
     return new Progress(err, task, initial, max, unit, stderrIsTerminal());
   }
 
-  /** As {@link #start}, always as plain lines (what tests and logs see). */
-  static Progress lines(PrintWriter err, String task, long initial, long max, String unit) {
-    return new Progress(err, task, initial, max, unit, false);
-  }
-
   void update(long current, String extra) {
     if (bar != null) {
       bar.stepTo(current);

@@ -188,11 +188,6 @@ public final class PretrainingDataset {
     return new ParagraphExamples(examples, sources, counts);
   }
 
-  static PretrainingExample example(int[] a, int[] b, boolean isNext, int vocabSize, DataConfig config,
-      SplittableRandom rng, long[] actions) {
-    return compact(a, b, isNext, vocabSize, rng, actions).padded(config.maxLen(), config.maxPreds());
-  }
-
   private static CompactExample compact(
       int[] a, int[] b, boolean isNext, int vocabSize, SplittableRandom rng, long[] actions) {
     int validLen = a.length + b.length + 3;

@@ -33,17 +33,10 @@ public final class Evaluator {
 
   /** How far an evaluation has come: examples done of the total. */
   public interface Progress {
-    Progress NONE = (done, total) -> {};
-
     void update(int done, int total);
   }
 
   private Evaluator() {}
-
-  /** As {@link #evaluate(BertModel, List, NDManager, Progress, BooleanSupplier)}, unstoppable and silent. */
-  public static EvalResult evaluate(BertModel model, List<PretrainingExample> examples, NDManager parent) {
-    return evaluate(model, examples, parent, Progress.NONE, () -> false);
-  }
 
   /** The metrics over {@code examples}, or null when {@code stop} turned true before the end. */
   public static EvalResult evaluate(BertModel model, List<PretrainingExample> examples, NDManager parent,

@@ -88,10 +88,6 @@ public record TrainConfig(
     return b;
   }
 
-  public TrainConfig withSteps(int newSteps) {
-    return toBuilder().steps(newSteps).build();
-  }
-
   /** The learning rate of step {@code step} (0-based): linear warmup to {@code lr}, then constant. */
   public float lrAt(int step) {
     if (warmupSteps == 0 || step >= warmupSteps) {
