@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 import java.util.zip.ZipFile;
@@ -76,21 +77,24 @@ class WikiText2Test {
     }
   }
 
-  @Test
-  void predictionsAreIncreasingRealTokensWithWeightsAndOriginalLabels() {
-    List<PretrainingExample> examples = dataset.examples();
+  /**
+   * Spec section 5 for every example: the number of predictions, increasing real positions with weight 1, labels the
+   * original tokens, padding slots 0, every other position unchanged. Returns the counts {masked, kept, randomized,
+   * predictions}.
+   */
+  static long[] checkMaskedLmRules(List<PretrainingExample> examples, IntFunction<int[]> originalTokenIds) {
     long masked = 0;
     long kept = 0;
     long randomized = 0;
     long preds = 0;
     for (int i = 0; i < examples.size(); i++) {
       PretrainingExample e = examples.get(i);
-      int[] original = dataset.originalTokenIds(i);
+      int[] original = originalTokenIds.apply(i);
       int n = e.numPreds();
       assertThat(n).isEqualTo(Math.min(MaskedLm.numPredictions(e.validLen()), e.validLen() - 3));
       preds += n;
-      boolean[] predicted = new boolean[64];
-      for (int k = 0; k < 10; k++) {
+      boolean[] predicted = new boolean[e.tokenIds().length];
+      for (int k = 0; k < e.predPositions().length; k++) {
         if (k < n) {
           int pos = e.predPositions()[k];
           assertThat(e.mlmWeights()[k]).isEqualTo(1f);
@@ -121,6 +125,17 @@ class WikiText2Test {
         }
       }
     }
+    return new long[] {masked, kept, randomized, preds};
+  }
+
+  @Test
+  void predictionsAreIncreasingRealTokensWithWeightsAndOriginalLabels() {
+    List<PretrainingExample> examples = dataset.examples();
+    long[] counts = checkMaskedLmRules(examples, dataset::originalTokenIds);
+    long masked = counts[0];
+    long kept = counts[1];
+    long randomized = counts[2];
+    long preds = counts[3];
     assertThat(preds).isEqualTo(dataset.draws().masked() + dataset.draws().kept() + dataset.draws().randomized());
     assertThat(dataset.stats().meanMlmPreds()).isCloseTo((double) preds / examples.size(), within(1e-12));
     // a random token equal to <mask> or to the original counts as mask/keep here: 2 in 20256, far below 1 point
