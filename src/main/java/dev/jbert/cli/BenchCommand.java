@@ -2,11 +2,13 @@ package dev.jbert.cli;
 
 import dev.jbert.JbertException;
 import dev.jbert.Json;
+import dev.jbert.Precision;
 import dev.jbert.data.Corpus;
 import dev.jbert.data.PretrainingDataset;
 import dev.jbert.model.BertConfig;
 import dev.jbert.train.BenchResult;
 import dev.jbert.train.Benchmark;
+import dev.jbert.train.DeviceSpec;
 import dev.jbert.train.TrainConfig;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -49,6 +51,12 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Parts each batch runs in, one after the other (default: ${DEFAULT-VALUE}).")
   int microBatches;
 
+  @Option(names = "--device", paramLabel = "D", defaultValue = "cpu",
+      description = "cpu or gpu (GPU 0) (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  @Mixin PrecisionOption precision;
+
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
 
@@ -61,16 +69,20 @@ public final class BenchCommand implements Callable<Integer> {
     if (warmup < 0) {
       throw new JbertException("--warmup must be 0 or more, got " + warmup);
     }
+    String on = DeviceSpec.parse(device).get(0);
+    Precision runs = precision.resolve(on, spec.commandLine().getErr());
     Corpus corpus = dataOptions.openCorpus(spec.commandLine().getErr());
     PretrainingDataset data = PretrainingDataset.build(corpus.trainLines(), dataOptions.config());
     TrainConfig train = TrainConfig.builder().batchSize(batchSize).steps(warmup + steps)
-        .seed(dataOptions.config().seed()).mlmAllSlots(mlmAllSlots).microBatches(microBatches).build();
+        .seed(dataOptions.config().seed()).mlmAllSlots(mlmAllSlots).microBatches(microBatches).precision(runs).build();
     BertConfig d2l = BertConfig.d2l(data.vocab().size());
     BertConfig model = new BertConfig(d2l.vocabSize(), d2l.hidden(), d2l.ffnHidden(), d2l.heads(), d2l.layers(),
         dropout, d2l.maxPositions());
-    BenchResult r = Benchmark.run(model, train, data.examples(), warmup, steps);
+    BenchResult r = Benchmark.run(model, train, data.examples(), warmup, steps, on);
     if (json) {
       Map<String, Object> m = new LinkedHashMap<>();
+      m.put("device", on);
+      m.put("precision", runs.flag());
       m.put("pairs_per_s", r.pairsPerS());
       m.put("step_ms", r.stepMs());
       m.put("data_ms", r.dataMs());
@@ -83,11 +95,11 @@ public final class BenchCommand implements Callable<Integer> {
       m.put("peak_rss_mb", r.peakRssMb());
       out.println(Json.mapper().writeValueAsString(m));
     } else {
-      out.printf(Locale.ROOT, "%.1f sentence pairs/s, %.0f ms/step (data %.1f, forward %.0f, backward %.0f,"
-          + " optimizer %.0f)%n", r.pairsPerS(), r.stepMs(), r.dataMs(), r.forwardMs(), r.backwardMs(),
+      out.printf(Locale.ROOT, "%s, %s: %.1f sentence pairs/s, %.0f ms/step (data %.1f, forward %.0f, backward %.0f,"
+          + " optimizer %.0f)%n", on, runs.flag(), r.pairsPerS(), r.stepMs(), r.dataMs(), r.forwardMs(), r.backwardMs(),
           r.optimizerMs());
-      out.printf(Locale.ROOT, "model %.1f GFLOP/s = %.2f x the %.1f GFLOP/s of a 2048^3 matmul; peak RSS %.0f MB%n",
-          r.modelGflops(), r.flopRatio(), r.matmulGflops(), r.peakRssMb());
+      out.printf(Locale.ROOT, "model %.1f GFLOP/s = %.2f x the %.1f GFLOP/s of a 2048^3 %s matmul; peak RSS %.0f MB%n",
+          r.modelGflops(), r.flopRatio(), r.matmulGflops(), runs.flag(), r.peakRssMb());
     }
     out.flush();
     return 0;

@@ -69,7 +69,7 @@ public final class EncodeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Input input = pair == null ? Input.text(text) : Input.pair(text, pair);
     Encoding e;
-    try (Bert bert = model.load()) {
+    try (Bert bert = model.load(spec.commandLine().getErr())) {
       e = bert.encode(input);
     }
     ModelOption.noteTruncation(spec.commandLine().getErr(), e.truncatedTokens());

@@ -41,7 +41,7 @@ public final class FillMaskCommand implements Callable<Integer> {
   @Override
   public Integer call() throws JsonProcessingException {
     List<MaskPrediction> masks;
-    try (Bert bert = model.load()) {
+    try (Bert bert = model.load(spec.commandLine().getErr())) {
       masks = bert.fillMask(text, top);
     }
     PrintWriter out = spec.commandLine().getOut();

@@ -19,8 +19,10 @@ public final class ModelOption {
       description = "Cut input longer than the model was trained for (its max_len) instead of refusing it.")
   boolean truncate;
 
-  Bert load() {
-    return Bert.load(dir, truncate);
+  @CommandLine.Mixin PrecisionOption precision;
+
+  Bert load(PrintWriter err) {
+    return Bert.load(dir, truncate, precision.resolve("cpu", err));
   }
 
   /** Says on stderr how many words truncation dropped, if any. */

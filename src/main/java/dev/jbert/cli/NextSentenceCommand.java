@@ -37,7 +37,7 @@ public final class NextSentenceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws JsonProcessingException {
     double p;
-    try (Bert bert = model.load()) {
+    try (Bert bert = model.load(spec.commandLine().getErr())) {
       p = bert.nextSentence(a, b);
     }
     PrintWriter out = spec.commandLine().getOut();

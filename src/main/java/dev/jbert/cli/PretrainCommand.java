@@ -1,6 +1,7 @@
 package dev.jbert.cli;
 
 import dev.jbert.train.EvalResult;
+import dev.jbert.train.DeviceSpec;
 import dev.jbert.train.Pretraining;
 import dev.jbert.train.RunFolder;
 import dev.jbert.train.StepMetrics;
@@ -69,6 +70,8 @@ public final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--devices", paramLabel = "SPEC",
       description = "cpu, gpu, gpu:0,1 or all = every GPU, else the CPU (default: all; with --resume: the run's).")
   String devices;
+
+  @Mixin PrecisionOption precision;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<date-time>).")
   Path out;
@@ -155,6 +158,10 @@ public final class PretrainCommand implements Callable<Integer> {
     }
     if (devices != null) {
       b.devices(devices);
+    }
+    if (precision.requested() != null) {
+      b.precision(precision.requested());
+      precision.resolve(DeviceSpec.parse(devices != null ? devices : "all").get(0), spec.commandLine().getErr());
     }
     if (evalEvery != null) {
       if (evalEvery == 0) {

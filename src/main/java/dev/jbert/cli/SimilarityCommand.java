@@ -40,7 +40,7 @@ public final class SimilarityCommand implements Callable<Integer> {
   @Override
   public Integer call() throws JsonProcessingException {
     double cosine;
-    try (Bert bert = model.load()) {
+    try (Bert bert = model.load(spec.commandLine().getErr())) {
       cosine = bert.similarity(word, contextA, contextB);
     }
     PrintWriter out = spec.commandLine().getOut();

@@ -1,12 +1,10 @@
 package dev.jbert.data;
 
-import ai.djl.ndarray.NDManager;
-import dev.jbert.TorchArrays;
-import ai.djl.ndarray.types.Shape;
+import dev.jbert.Torch;
 import java.util.List;
 
 /**
- * A batch on the Java heap, flat row-major arrays of spec section 6; {@link #toNDArrays} makes the tensors.
+ * A batch on the Java heap, flat row-major arrays of spec section 6; {@link #toTensors} makes the tensors.
  *
  * @param size examples in the batch (B)
  * @param maxLen row length of tokens and segments
@@ -56,17 +54,15 @@ public record HostBatch(
     return batch;
   }
 
-  /** The seven tensors, created in {@code manager}: int64 except valid_lens and mlm_weights (float32). */
-  public PretrainingBatch toNDArrays(NDManager manager) {
-    Shape rows = new Shape(size, maxLen);
-    Shape preds = new Shape(size, maxPreds);
+  /** The seven tensors on {@code device}, in the caller's pointer scope: int64 except valid_lens and mlm_weights (float32). */
+  public PretrainingBatch toTensors(String device) {
     return new PretrainingBatch(
-        TorchArrays.longs(manager, tokens, rows),
-        TorchArrays.longs(manager, segments, rows),
-        TorchArrays.floats(manager, validLens, new Shape(size)),
-        TorchArrays.longs(manager, predPositions, preds),
-        TorchArrays.floats(manager, mlmWeights, preds),
-        TorchArrays.longs(manager, mlmLabels, preds),
-        TorchArrays.longs(manager, nspLabels, new Shape(size)));
+        Torch.to(Torch.longs(tokens, size, maxLen), device),
+        Torch.to(Torch.longs(segments, size, maxLen), device),
+        Torch.to(Torch.floats(validLens, size), device),
+        Torch.to(Torch.longs(predPositions, size, maxPreds), device),
+        Torch.to(Torch.floats(mlmWeights, size, maxPreds), device),
+        Torch.to(Torch.longs(mlmLabels, size, maxPreds), device),
+        Torch.to(Torch.longs(nspLabels, size), device));
   }
 }

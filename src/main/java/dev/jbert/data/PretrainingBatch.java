@@ -1,9 +1,9 @@
 package dev.jbert.data;
 
-import ai.djl.ndarray.NDArray;
+import org.bytedeco.pytorch.Tensor;
 
 /**
- * The seven named tensors of spec section 6 (B = batch size, T = max_len, P = max_preds). Closing it closes them.
+ * The seven named tensors of spec section 6 (B = batch size, T = max_len, P = max_preds).
  *
  * @param tokens (B, T) int64
  * @param segments (B, T) int64
@@ -14,22 +14,11 @@ import ai.djl.ndarray.NDArray;
  * @param nspLabels (B) int64, 1 = is next
  */
 public record PretrainingBatch(
-    NDArray tokens, NDArray segments, NDArray validLens, NDArray predPositions, NDArray mlmWeights, NDArray mlmLabels,
-    NDArray nspLabels) implements AutoCloseable {
+    Tensor tokens, Tensor segments, Tensor validLens, Tensor predPositions, Tensor mlmWeights, Tensor mlmLabels,
+    Tensor nspLabels) {
 
   /** B, the number of examples. */
   public int size() {
-    return (int) tokens.getShape().get(0);
-  }
-
-  @Override
-  public void close() {
-    tokens.close();
-    segments.close();
-    validLens.close();
-    predPositions.close();
-    mlmWeights.close();
-    mlmLabels.close();
-    nspLabels.close();
+    return (int) tokens.size(0);
   }
 }

@@ -1,16 +1,12 @@
 package dev.jbert.encode;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jbert.JbertException;
 import dev.jbert.Json;
-import dev.jbert.TorchArrays;
+import dev.jbert.Precision;
+import dev.jbert.Torch;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertModel;
-import dev.jbert.model.GradMode;
 import dev.jbert.model.ModelFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,28 +18,31 @@ import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.stream.IntStream;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * A pretrained BERT from a run folder of {@code ./jbert pretrain}, for inference (spec section 9): encode text and
  * pairs, fill {@code <mask>}s, predict the next sentence, compare a word's vectors in two contexts.
  *
- * <p>Inference mode: no dropout ({@code training = false}) and no autograd graph (grad mode off on the calling thread),
- * so the same input always gives the same vectors. Every call runs in its own NDManager, closed before it returns;
- * results are Java arrays. Calls may come from many threads at once. The longest input is the {@code max_len} the model
+ * <p>Inference: no dropout and no autograd graph (libtorch's inference mode on the calling thread), so the same input
+ * always gives the same vectors. Every call runs in its own pointer scope, closed before it returns, so it frees every
+ * tensor it made; results are Java arrays. Calls may come from many threads at once. The longest input is the {@code max_len} the model
  * was pretrained with (a run folder's {@code data.max_len}): positions past it were never trained, so their vectors are
  * still random. A folder without a run's config is limited by the positional table ({@code max_positions}).
  */
 public final class Bert implements AutoCloseable {
   public static final String VOCAB = "vocab.txt";
 
-  private final NDManager root;
   private final BertModel model;
   private final Vocab vocab;
   private final boolean truncate;
   private final int maxLength;
+  private final Precision precision;
 
-  private Bert(NDManager root, BertModel model, Vocab vocab, boolean truncate, int maxLength) {
-    this.root = root;
+  private Bert(BertModel model, Vocab vocab, boolean truncate, int maxLength, Precision precision) {
+    this.precision = precision;
     this.model = model;
     this.vocab = vocab;
     this.truncate = truncate;
@@ -61,6 +60,14 @@ public final class Bert implements AutoCloseable {
    * @param truncate whether input longer than the model's positions is cut (the longer segment first) instead of refused
    */
   public static Bert load(Path dir, boolean truncate) {
+    return load(dir, truncate, Precision.FP32);
+  }
+
+  /**
+   * As {@link #load(Path, boolean)}, running the matrix products in {@code precision} (bf16: under autocast, the
+   * vectors then differ from fp32's in about the third significant digit).
+   */
+  public static Bert load(Path dir, boolean truncate, Precision precision) {
     if (!Files.isDirectory(dir)) {
       throw new JbertException("no model folder at " + dir + "; pass a folder written by ./jbert pretrain");
     }
@@ -71,18 +78,17 @@ public final class Bert implements AutoCloseable {
       }
     }
     Vocab vocab = Vocab.load(dir.resolve(VOCAB));
-    NDManager root = NDManager.newBaseManager();
+    BertModel model = ModelFiles.load(dir, "cpu");
     try {
-      BertModel model = ModelFiles.load(dir, root);
       int modelVocab = model.config().vocabSize();
       if (vocab.size() != modelVocab) {
         throw new JbertException(dir.resolve(VOCAB) + " has " + vocab.size() + " tokens but the model's vocab_size is "
             + modelVocab + "; use the vocab.txt written by the same ./jbert pretrain run");
       }
       int trained = trainedLength(dir).orElse(model.config().maxPositions());
-      return new Bert(root, model, vocab, truncate, Math.min(trained, model.config().maxPositions()));
+      return new Bert(model, vocab, truncate, Math.min(trained, model.config().maxPositions()), precision);
     } catch (RuntimeException e) {
-      root.close();
+      model.close();
       throw e;
     }
   }
@@ -145,7 +151,7 @@ public final class Bert implements AutoCloseable {
     }
     List<Packed> packed = inputs.stream().map(this::pack).toList();
     int h = model.config().hidden();
-    Outputs outputs = run(packed, (m, encoded) -> new Outputs(rows(encoded, packed), floats(model.pooled(encoded))));
+    Outputs outputs = run(packed, encoded -> new Outputs(rows(encoded, packed), floats(model.pooled(encoded))));
     float[][][] vectors = outputs.rows();
     float[] pooled = outputs.pooled(); // (B, H)
     List<Encoding> out = new ArrayList<>(packed.size());
@@ -176,8 +182,8 @@ public final class Bert implements AutoCloseable {
       throw new JbertException("no <mask> in the text; write <mask> where a word should be predicted");
     }
     long[] positions = masks.stream().mapToLong(Integer::longValue).toArray();
-    float[] logits = run(List.of(p), (m, encoded) -> floats(
-        model.mlmLogits(encoded, TorchArrays.longs(m, positions, new Shape(1, positions.length)), false))); // (1, P, V)
+    float[] logits = run(List.of(p), encoded -> floats(
+        model.mlmLogits(encoded, Torch.longs(positions, 1, positions.length)))); // (1, P, V)
     int v = vocab.size();
     List<MaskPrediction> out = new ArrayList<>(masks.size());
     for (int k = 0; k < masks.size(); k++) {
@@ -195,7 +201,7 @@ public final class Bert implements AutoCloseable {
   /** The probability that {@code b} follows {@code a}: softmax of the NSP logits, index 1 = is next (d2l). */
   public double nextSentence(String a, String b) {
     Packed p = pack(Input.pair(a, b));
-    float[] logits = run(List.of(p), (m, encoded) -> floats(model.nspLogits(encoded, false))); // (1, 2)
+    float[] logits = run(List.of(p), encoded -> floats(model.nspLogits(encoded))); // (1, 2)
     return softmax(logits)[1];
   }
 
@@ -265,15 +271,14 @@ public final class Bert implements AutoCloseable {
   /** Per input its rows (L_i, H), and the pooled vectors of all inputs, (B, H) flat. */
   private record Outputs(float[][][] rows, float[] pooled) {}
 
-  /** What to compute from the encoder output (B, L, H), inside the call's manager {@code m}. */
+  /** What to compute from the encoder output (B, L, H), inside the call's scope; returns Java data. */
   @FunctionalInterface
   private interface Head<T> {
-    T apply(NDManager m, NDArray encoded);
+    T apply(Tensor encoded);
   }
 
-  /** One inference forward pass of {@code batch}, padded with {@code <pad>} to the longest, in its own manager. */
+  /** One inference forward pass of {@code batch}, padded with {@code <pad>} to the longest, in its own scope. */
   private <T> T run(List<Packed> batch, Head<T> head) {
-    GradMode.off(); // per thread in libtorch: without this, a graph is recorded on any thread but the engine's
     int b = batch.size();
     int l = batch.stream().mapToInt(Packed::length).max().orElseThrow();
     long[] ids = new long[b * l];
@@ -286,22 +291,21 @@ public final class Bert implements AutoCloseable {
       System.arraycopy(p.segments(), 0, segments, i * l, p.length());
       valid[i] = p.length();
     }
-    try (NDManager m = root.newSubManager()) {
-      NDArray tokens = TorchArrays.longs(m, ids, new Shape(b, l));
-      NDArray encoded = model.encode(tokens, TorchArrays.longs(m, segments, new Shape(b, l)),
-          TorchArrays.floats(m, valid, new Shape(b)), false); // (B, L, H)
-      return head.apply(m, encoded);
+    try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode();
+        Precision.Autocast autocast = precision.autocast("cpu")) {
+      Tensor encoded = model.encode(Torch.longs(ids, b, l), Torch.longs(segments, b, l), Torch.floats(valid, b));
+      return head.apply(encoded); // (B, L, H)
     }
   }
 
-  private static float[] floats(NDArray x) {
-    return x.toType(DataType.FLOAT32, false).toFloatArray();
+  private static float[] floats(Tensor x) {
+    return Torch.toFloats(x);
   }
 
   /** encoded (B, L, H) -> per input its first L_i rows. */
-  private static float[][][] rows(NDArray encoded, List<Packed> batch) {
-    int l = (int) encoded.getShape().get(1);
-    int h = (int) encoded.getShape().get(2);
+  private static float[][][] rows(Tensor encoded, List<Packed> batch) {
+    int l = (int) encoded.size(1);
+    int h = (int) encoded.size(2);
     float[] all = floats(encoded);
     float[][][] out = new float[batch.size()][][];
     for (int i = 0; i < batch.size(); i++) {
@@ -315,11 +319,10 @@ public final class Bert implements AutoCloseable {
     return out;
   }
 
-  /** Closes the model and every native array of this instance. */
+  /** Frees the model. */
   @Override
   public void close() {
     model.close();
-    root.close();
   }
 
   @Override

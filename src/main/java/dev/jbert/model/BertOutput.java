@@ -1,6 +1,6 @@
 package dev.jbert.model;
 
-import ai.djl.ndarray.NDArray;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * What {@link BertModel#forward} returns.
@@ -9,4 +9,4 @@ import ai.djl.ndarray.NDArray;
  * @param mlmLogitsOrNull (B, P, V), or null when no prediction positions were given
  * @param nspLogits (B, 2)
  */
-public record BertOutput(NDArray encoded, NDArray mlmLogitsOrNull, NDArray nspLogits) {}
+public record BertOutput(Tensor encoded, Tensor mlmLogitsOrNull, Tensor nspLogits) {}

@@ -1,11 +1,11 @@
 package dev.jbert.model;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.jbert.Seeds;
+import dev.jbert.Torch;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import java.nio.IntBuffer;
 import java.util.stream.IntStream;
 
@@ -48,47 +48,37 @@ public final class Dropout {
    *     batch
    */
   public record Keys(long seed, long[] rows) {
-    /** Keys for a batch of {@code batch} examples numbered 0.., with a seed drawn from the engine's generator. */
-    public static Keys fromEngine(NDManager m, long batch) {
-      long seed;
-      try (NDArray draw = m.randomInteger(0, Long.MAX_VALUE, new Shape(1), DataType.INT64)) {
-        seed = draw.getLong(0);
-      }
+    /** Keys for a batch of {@code batch} examples numbered 0.. */
+    public static Keys of(long seed, long batch) {
       return new Keys(seed, IntStream.range(0, Math.toIntExact(batch)).asLongStream().toArray());
     }
   }
 
-  private final float rate;
-  private final int site;
+  private Dropout() {}
 
-  /** @param site which dropout of the model this is: masks of different sites are independent */
-  public Dropout(float rate, int site) {
-    this.rate = rate;
-    this.site = site;
-  }
-
-  public float rate() {
-    return rate;
-  }
-
-  /** x: (B, ..., C), the batch first; null keys = inference (x itself). */
-  public NDArray forward(NDArray x, Keys keys) {
+  /**
+   * x: (B, ..., C), the batch first; null keys = inference (x itself). The product with the float32 mask follows
+   * torch's type promotion: a bf16 input comes out fp32 (so the scale 1 / (1 - rate) is not rounded to bf16), a float64
+   * input float64.
+   */
+  public static Tensor apply(Tensor x, float rate, int site, Keys keys) {
     if (keys == null || rate == 0f) {
       return x;
     }
-    if (!x.getDevice().getDeviceType().equals(Device.Type.CPU)) {
-      return ai.djl.nn.norm.Dropout.dropout(x, rate, true).singletonOrThrow();
+    if (!Torch.onCpu(x)) {
+      // a GPU's memory is not Java's to fill: torch's own dropout, drawn from the generator seeded with the step
+      return torch.dropout(x, rate, true);
     }
-    long[] shape = x.getShape().getShape();
+    long[] shape = Torch.shape(x);
     if (keys.rows().length != shape[0]) {
-      throw new IllegalArgumentException("dropout keys for " + keys.rows().length + " rows, input " + x.getShape());
+      throw new IllegalArgumentException(
+          "dropout keys for " + keys.rows().length + " rows, input " + Torch.shapeText(shape));
     }
-    // the mask holds 0 or 1 / (1 - rate) in the activations' dtype: one multiplication forward and one backward, no
-    // conversion of a byte mask on either pass
-    NDArray mask = x.getManager().create(x.getShape(), DataType.FLOAT32); // torch owns this memory; Java only fills it
-    fillScaledMask(mask.toByteBuffer(true).asIntBuffer(), shape, rate, Seeds.mix(keys.seed(), site), keys.rows());
-    if (x.getDataType() != DataType.FLOAT32) {
-      mask = mask.toType(x.getDataType(), false);
+    // the mask holds 0 or 1 / (1 - rate): one multiplication forward and one backward, no conversion of a byte mask
+    Tensor mask = Torch.empty(ScalarType.Float, shape); // torch owns this memory; Java only fills it
+    try (IntPointer memory = new IntPointer(mask.data_ptr())) {
+      IntBuffer view = memory.capacity(mask.numel()).asBuffer();
+      fillScaledMask(view, shape, rate, Seeds.mix(keys.seed(), site), keys.rows());
     }
     return x.mul(mask);
   }
@@ -110,7 +100,8 @@ public final class Dropout {
     }
     long totalRows = shape[0] * rowsPerExample;
     if (totalRows * c != mask.capacity()) {
-      throw new IllegalArgumentException("mask of " + mask.capacity() + " elements for shape " + new Shape(shape));
+      throw new IllegalArgumentException(
+          "mask of " + mask.capacity() + " elements for shape " + Torch.shapeText(shape));
     }
     int threshold = (int) ((1.0 - rate) * 2147483648.0);
     int scaleBits = Float.floatToIntBits((float) (1.0 / (1.0 - rate)));

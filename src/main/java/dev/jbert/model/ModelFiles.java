@@ -1,7 +1,5 @@
 package dev.jbert.model;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
@@ -11,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * A saved model is a folder with {@code config.json} ({@link BertConfig#toJson()}) and {@code model.safetensors} (the
@@ -42,8 +42,8 @@ public final class ModelFiles {
     }
   }
 
-  /** Loads a model saved by {@link #save} or by a pretraining run; its parameters live in a sub-manager of {@code parent}. */
-  public static BertModel load(Path dir, NDManager parent) {
+  /** Loads a model saved by {@link #save} or by a pretraining run onto {@code device} ({@code cpu}, {@code cuda:0}). */
+  public static BertModel load(Path dir, String device) {
     Path configFile = dir.resolve(CONFIG);
     Path weightsFile = dir.resolve(WEIGHTS);
     for (Path p : new Path[] {configFile, weightsFile}) {
@@ -59,10 +59,10 @@ public final class ModelFiles {
     } catch (JbertException e) {
       throw new JbertException(configFile + ": " + e.getMessage(), e);
     }
-    try (NDManager scratch = parent.newSubManager()) {
-      Map<String, NDArray> weights = SafeTensors.read(weightsFile, scratch);
+    try (PointerScope scratch = new PointerScope()) {
+      Map<String, Tensor> weights = SafeTensors.read(weightsFile, device);
       try {
-        return BertModel.fromParameters(config, parent, weights);
+        return BertModel.fromParameters(config, device, weights);
       } catch (JbertException e) {
         throw new JbertException(weightsFile + " does not match " + CONFIG + ": " + e.getMessage(), e);
       }

@@ -1,15 +1,11 @@
 package dev.jbert.model;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
-import dev.jbert.TorchArrays;
+import dev.jbert.Torch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,13 +24,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length N, a UTF-8 JSON header of N
  * bytes ({@code "__metadata__"}: string map; per tensor {@code dtype}, {@code shape}, {@code data_offsets} [begin, end)
  * relative to the data section), padded with spaces to a multiple of 8, then the raw little-endian tensor bytes.
  *
- * <p>Written with sorted keys and the data in the same (sorted) order. Dtypes: F64, F32, F16, I64, I32, I8, U8, BOOL.
+ * <p>Written with sorted keys and the data in the same (sorted) order. Dtypes: F64, F32, F16, BF16, I64, I32, I8, U8,
+ * BOOL.
  */
 public final class SafeTensors {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -44,8 +45,8 @@ public final class SafeTensors {
   private SafeTensors() {}
 
   /** Writes {@code tensors} (and {@code metadata}, may be empty) to {@code file} via a temp file and an atomic rename. */
-  public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) {
-    TreeMap<String, NDArray> sorted = new TreeMap<>(tensors);
+  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+    TreeMap<String, Tensor> sorted = new TreeMap<>(tensors);
     if (sorted.containsKey("__metadata__")) {
       throw new IllegalArgumentException("a tensor may not be called __metadata__");
     }
@@ -54,12 +55,12 @@ public final class SafeTensors {
       header.put("__metadata__", new TreeMap<>(metadata));
     }
     long offset = 0;
-    for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
-      NDArray a = e.getValue();
-      long bytes = a.getShape().size() * a.getDataType().getNumOfBytes();
+    for (Map.Entry<String, Tensor> e : sorted.entrySet()) {
+      Tensor a = e.getValue();
+      long bytes = a.numel() * width(Torch.dtype(a));
       Map<String, Object> entry = new LinkedHashMap<>();
-      entry.put("dtype", code(a.getDataType(), e.getKey()));
-      entry.put("shape", a.getShape().getShape());
+      entry.put("dtype", code(Torch.dtype(a), e.getKey()));
+      entry.put("shape", Torch.shape(a));
       entry.put("data_offsets", new long[] {offset, offset + bytes});
       header.put(e.getKey(), entry);
       offset += bytes;
@@ -81,16 +82,19 @@ public final class SafeTensors {
     AtomicFiles.write(file, out -> {
       WritableByteChannel ch = Channels.newChannel(out);
       writeFully(ch, head);
-      for (NDArray a : sorted.values()) {
-        try (NDManager scratch = a.getManager().newSubManager()) {
-          writeFully(ch, littleEndianBytes(a, scratch));
+      for (Tensor a : sorted.values()) {
+        try (PointerScope scratch = new PointerScope()) {
+          writeFully(ch, littleEndianBytes(a));
         }
       }
     });
   }
 
-  /** Reads every tensor of {@code file} into {@code manager}, in file (data offset) order. */
-  public static Map<String, NDArray> read(Path file, NDManager manager) {
+  /**
+   * Reads every tensor of {@code file} onto {@code device} ({@code cpu}, {@code cuda:0}), in file (data offset) order.
+   * The tensors belong to the caller's pointer scope (or to the garbage collector when there is none).
+   */
+  public static Map<String, Tensor> read(Path file, String device) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       Header head = readHeader(ch, file);
@@ -113,29 +117,19 @@ public final class SafeTensors {
             "the tensors need " + expectedBegin + " data bytes but the file has " + dataLen
                 + (expectedBegin > dataLen ? " (truncated)" : ""));
       }
-      Map<String, NDArray> out = new LinkedHashMap<>();
-      try {
-        for (Entry en : entries) {
-          // read straight into memory that libtorch allocated: no Java direct buffer, so no model size is capped by
-          // the JVM's direct-memory limit (which follows -Xmx)
-          NDArray array = TorchArrays.empty(manager, en.shape, en.dtype);
-          out.put(en.name, array);
-          if (en.end > en.begin) {
-            ByteBuffer memory = array.toByteBuffer(true);
-            if (memory.capacity() != en.end - en.begin) {
-              throw new IllegalStateException("tensor memory of " + memory.capacity() + " bytes for " + en.name);
-            }
-            readFully(ch, memory.clear(), dataStart + en.begin);
-            if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-              swapInPlace(memory.clear(), en.dtype.getNumOfBytes());
-            }
+      Map<String, Tensor> out = new LinkedHashMap<>();
+      for (Entry en : entries) {
+        // read straight into memory that libtorch allocated: no Java direct buffer, so no model size is capped by
+        // the JVM's direct-memory limit (which follows -Xmx)
+        Tensor array = Torch.empty(en.dtype, en.shape);
+        if (en.end > en.begin) {
+          ByteBuffer memory = bytes(array);
+          readFully(ch, memory, dataStart + en.begin);
+          if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            swapInPlace(memory.clear(), width(en.dtype));
           }
-          array.setName(en.name);
-          out.put(en.name, TorchArrays.toDevice(manager, array));
         }
-      } catch (RuntimeException e) {
-        out.values().forEach(NDArray::close);
-        throw e;
+        out.put(en.name, Torch.to(array, device));
       }
       return out;
     } catch (NoSuchFileException e) {
@@ -189,7 +183,7 @@ public final class SafeTensors {
     return new Header(header, headerLen);
   }
 
-  private record Entry(String name, DataType dtype, Shape shape, long begin, long end) {}
+  private record Entry(String name, ScalarType dtype, long[] shape, long begin, long end) {}
 
   private static List<Entry> parseEntries(Path file, JsonNode header) {
     List<Entry> entries = new ArrayList<>();
@@ -215,7 +209,7 @@ public final class SafeTensors {
           || offsets == null || !offsets.isArray() || offsets.size() != 2) {
         throw corrupt(file, "tensor " + name + " lacks a valid dtype, shape or data_offsets");
       }
-      DataType dtype = dtype(file, name, dtypeNode.asText());
+      ScalarType dtype = dtype(file, name, dtypeNode.asText());
       long[] dims = new long[shapeNode.size()];
       for (int i = 0; i < dims.length; i++) {
         JsonNode d = shapeNode.get(i);
@@ -224,17 +218,21 @@ public final class SafeTensors {
         }
         dims[i] = d.asLong();
       }
-      Shape shape = new Shape(dims);
+      long[] shape = dims;
+      long elements = 1;
+      for (long d : dims) {
+        elements = Math.multiplyExact(elements, d);
+      }
       if (!offsets.get(0).isIntegralNumber() || !offsets.get(1).isIntegralNumber()) {
         throw corrupt(file, "tensor " + name + " has invalid data_offsets " + offsets);
       }
       long begin = offsets.get(0).asLong();
       long end = offsets.get(1).asLong();
-      long bytes = shape.size() * dtype.getNumOfBytes();
+      long bytes = elements * width(dtype);
       if (begin < 0 || end - begin != bytes) {
         throw corrupt(
             file,
-            "tensor " + name + " has data_offsets " + offsets + " but " + dtypeNode.asText() + " " + shape
+            "tensor " + name + " has data_offsets " + offsets + " but " + dtypeNode.asText() + " " + Torch.shapeText(shape)
                 + " needs " + bytes + " bytes");
       }
       entries.add(new Entry(name, dtype, shape, begin, end));
@@ -246,52 +244,66 @@ public final class SafeTensors {
     return new JbertException(file + " is not a valid safetensors file: " + why + "; save or download it again");
   }
 
-  private static String code(DataType dtype, String name) {
+  private static String code(ScalarType dtype, String name) {
     return switch (dtype) {
-      case FLOAT64 -> "F64";
-      case FLOAT32 -> "F32";
-      case FLOAT16 -> "F16";
-      case INT64 -> "I64";
-      case INT32 -> "I32";
-      case INT8 -> "I8";
-      case UINT8 -> "U8";
-      case BOOLEAN -> "BOOL";
+      case Double -> "F64";
+      case Float -> "F32";
+      case Half -> "F16";
+      case BFloat16 -> "BF16";
+      case Long -> "I64";
+      case Int -> "I32";
+      case Char -> "I8";
+      case Byte -> "U8";
+      case Bool -> "BOOL";
       default -> throw new JbertException(
           "tensor " + name + " has dtype " + dtype + ", which jbert cannot store in safetensors");
     };
   }
 
-  private static DataType dtype(Path file, String name, String code) {
+  private static ScalarType dtype(Path file, String name, String code) {
     return switch (code) {
-      case "F64" -> DataType.FLOAT64;
-      case "F32" -> DataType.FLOAT32;
-      case "F16" -> DataType.FLOAT16;
-      case "I64" -> DataType.INT64;
-      case "I32" -> DataType.INT32;
-      case "I8" -> DataType.INT8;
-      case "U8" -> DataType.UINT8;
-      case "BOOL" -> DataType.BOOLEAN;
+      case "F64" -> ScalarType.Double;
+      case "F32" -> ScalarType.Float;
+      case "F16" -> ScalarType.Half;
+      case "BF16" -> ScalarType.BFloat16;
+      case "I64" -> ScalarType.Long;
+      case "I32" -> ScalarType.Int;
+      case "I8" -> ScalarType.Char;
+      case "U8" -> ScalarType.Byte;
+      case "BOOL" -> ScalarType.Bool;
       default -> throw new JbertException(
           file + ": tensor " + name + " has dtype " + code
-              + ", which jbert cannot read (use F32, F64, F16, I64, I32, I8, U8 or BOOL)");
+              + ", which jbert cannot read (use F32, F64, F16, BF16, I64, I32, I8, U8 or BOOL)");
     };
   }
 
+  /** Bytes per element. */
+  private static int width(ScalarType dtype) {
+    return switch (dtype) {
+      case Double, Long -> 8;
+      case Float, Int -> 4;
+      case Half, BFloat16 -> 2;
+      default -> 1;
+    };
+  }
+
+  /** The memory of a contiguous CPU tensor, as a buffer over it (no copy). */
+  private static ByteBuffer bytes(Tensor t) {
+    long n = t.numel() * width(Torch.dtype(t));
+    return new BytePointer(t.data_ptr()).capacity(n).asByteBuffer();
+  }
+
   /**
-   * The tensor's bytes, little-endian: its own memory when it is on the CPU (no copy, nothing on the Java side), else a
-   * CPU copy that {@code scratch} closes.
+   * The tensor's bytes, little-endian: its own memory when it is a contiguous CPU tensor (no copy, nothing on the Java
+   * side), else a contiguous CPU copy in the caller's scope.
    */
-  private static ByteBuffer littleEndianBytes(NDArray a, NDManager scratch) {
-    NDArray host = a;
-    if (!a.getDevice().equals(ai.djl.Device.cpu())) {
-      host = a.toDevice(ai.djl.Device.cpu(), true);
-      host.attach(scratch);
-    }
-    if (host.getShape().size() == 0) {
+  private static ByteBuffer littleEndianBytes(Tensor a) {
+    if (a.numel() == 0) {
       return ByteBuffer.allocate(0);
     }
-    ByteBuffer src = host.toByteBuffer(true).order(ByteOrder.nativeOrder());
-    int width = a.getDataType().getNumOfBytes();
+    Tensor host = Torch.to(a, "cpu").contiguous(); // itself when it is a contiguous CPU tensor already
+    ByteBuffer src = bytes(host).order(ByteOrder.nativeOrder());
+    int width = width(Torch.dtype(a));
     if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || width == 1) {
       return src;
     }

@@ -1,72 +1,70 @@
 package dev.jbert.train;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.jbert.JbertException;
+import dev.jbert.Torch;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /**
- * Adam exactly as {@code torch.optim.Adam} computes it (no weight decay, no amsgrad):
+ * Adam exactly as {@code torch.optim.Adam} computes it on one tensor at a time (no weight decay, no amsgrad), with the
+ * same in-place operations in the same order:
  *
  * <pre>
- *   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
- *   w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ *   m.lerp_(g, 1 - b1);   v.mul_(b2).addcmul_(g, g, 1 - b2)
+ *   w.addcdiv_(m, v.sqrt() / sqrt(1 - b2^t) + eps, -lr / (1 - b1^t))
  * </pre>
  *
- * DJL's own Adam adds eps before the bias correction (so its eps is larger early on) and cannot save its state; this
- * one keeps m, v and t where a checkpoint can read and restore them. The update runs in place on the weights, so call
- * it outside a gradient collector, on a thread with grad mode off. It zeroes the gradients it consumed, because
- * libtorch accumulates them across backward passes.
+ * Not libtorch's {@code torch::optim::Adam}: its state can only be saved in libtorch's archive format, and jbert's
+ * checkpoints keep m, v and t as safetensors beside the weights (run folders of earlier versions load unchanged). It
+ * zeroes the gradients it consumed, because libtorch accumulates them across backward passes.
  */
 public final class Adam implements AutoCloseable {
   private final float beta1;
   private final float beta2;
   private final float eps;
-  private final NDManager stateManager;
-  private final Map<String, NDArray> m = new LinkedHashMap<>();
-  private final Map<String, NDArray> v = new LinkedHashMap<>();
+  private final Map<String, Tensor> m = new LinkedHashMap<>();
+  private final Map<String, Tensor> v = new LinkedHashMap<>();
   private long t;
 
   /** Creates the zero state for every parameter up front, on the parameter's device. */
-  public Adam(float beta1, float beta2, float eps, Map<String, NDArray> parameters, NDManager parent) {
+  public Adam(float beta1, float beta2, float eps, Map<String, Tensor> parameters) {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
-    this.stateManager = parent.newSubManager();
-    parameters.forEach((name, p) -> {
-      m.put(name, stateManager.zeros(p.getShape(), p.getDataType(), p.getDevice()));
-      v.put(name, stateManager.zeros(p.getShape(), p.getDataType(), p.getDevice()));
-    });
-  }
-
-  /** One update of every parameter from its gradient, which is then zeroed. */
-  public void step(Map<String, NDArray> parameters, float lr) {
-    t++;
-    double bias1 = 1 - Math.pow(beta1, t);
-    double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
-    float stepSize = (float) (lr / bias1);
-    try (NDManager scratch = stateManager.newSubManager()) {
-      for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
-        NDArray w = e.getValue();
-        NDArray g = w.getGradient();
-        g.attach(scratch); // the handle (not the gradient storage) is freed with the scratch manager
-        NDArray mi = m.get(e.getKey());
-        NDArray vi = v.get(e.getKey());
-        mi.muli(beta1).addi(g.mul(1 - beta1));
-        vi.muli(beta2).addi(g.mul(g).muli(1 - beta2));
-        // results of ops on state arrays land in the state manager: move them to scratch right away
-        NDArray denom = scratch(vi.sqrt(), scratch).divi((float) bias2Sqrt).addi(eps);
-        w.subi(scratch(mi.div(denom), scratch).muli(stepSize));
-        g.subi(g);
-      }
+    try (PointerScope scope = new PointerScope()) {
+      parameters.forEach((name, p) -> {
+        m.put(name, Torch.keep(torch.zeros_like(p).detach()));
+        v.put(name, Torch.keep(torch.zeros_like(p).detach()));
+      });
     }
   }
 
-  private static NDArray scratch(NDArray a, NDManager scratch) {
-    a.attach(scratch);
-    return a;
+  /** One update of every parameter from its gradient, which is then zeroed. */
+  public void step(Map<String, Tensor> parameters, float lr) {
+    t++;
+    double bias1 = 1 - Math.pow(beta1, t);
+    double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      for (Map.Entry<String, Tensor> e : parameters.entrySet()) {
+        Tensor w = e.getValue();
+        Tensor g = w.grad();
+        if (!g.defined()) {
+          continue; // the parameter took no part in this step
+        }
+        Tensor mi = m.get(e.getKey());
+        Tensor vi = v.get(e.getKey());
+        mi.lerp_(g, Torch.scalar(1 - beta1));
+        vi.mul_(Torch.scalar(beta2)).addcmul_(g, g, Torch.scalar(1 - beta2));
+        Tensor denom = vi.sqrt().div_(Torch.scalar(bias2Sqrt)).add_(Torch.scalar(eps));
+        w.addcdiv_(mi, denom, Torch.scalar(-lr / bias1));
+        g.zero_();
+      }
+    }
   }
 
   /** Number of updates made so far: torch's {@code state['step']}. */
@@ -75,39 +73,36 @@ public final class Adam implements AutoCloseable {
   }
 
   /** The first and second moments under the names {@code adam.m.<param>} and {@code adam.v.<param>}. */
-  public Map<String, NDArray> state() {
-    Map<String, NDArray> s = new LinkedHashMap<>();
+  public Map<String, Tensor> state() {
+    Map<String, Tensor> s = new LinkedHashMap<>();
     m.forEach((k, a) -> s.put("adam.m." + k, a));
     v.forEach((k, a) -> s.put("adam.v." + k, a));
     return s;
   }
 
   /** Restores moments saved by {@link #state()} and the step count. */
-  public void restore(Map<String, NDArray> saved, long steps) {
+  public void restore(Map<String, Tensor> saved, long steps) {
     restoreInto(m, "adam.m.", saved);
     restoreInto(v, "adam.v.", saved);
     t = steps;
   }
 
-  private void restoreInto(Map<String, NDArray> target, String prefix, Map<String, NDArray> saved) {
-    for (Map.Entry<String, NDArray> e : target.entrySet()) {
-      NDArray from = saved.get(prefix + e.getKey());
-      if (from == null || !from.getShape().equals(e.getValue().getShape())) {
-        throw new JbertException("the checkpoint's optimizer state lacks " + prefix + e.getKey()
-            + " or has another shape: it was written by another model; start a new run instead of --resume");
+  private static void restoreInto(Map<String, Tensor> target, String prefix, Map<String, Tensor> saved) {
+    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      for (Map.Entry<String, Tensor> e : target.entrySet()) {
+        Tensor from = saved.get(prefix + e.getKey());
+        if (from == null || !Arrays.equals(Torch.shape(from), Torch.shape(e.getValue()))) {
+          throw new JbertException("the checkpoint's optimizer state lacks " + prefix + e.getKey()
+              + " or has another shape: it was written by another model; start a new run instead of --resume");
+        }
+        e.getValue().copy_(from); // into the state's own memory, on its device and in its dtype
       }
-      // libtorch's to() returns an alias when the device already matches, so copy explicitly: the saved arrays may be
-      // another optimiser's live state
-      Device device = e.getValue().getDevice();
-      NDArray copy = from.getDevice().equals(device) ? from.duplicate() : from.toDevice(device, false);
-      copy.attach(stateManager);
-      e.getValue().close();
-      e.setValue(copy);
     }
   }
 
   @Override
   public void close() {
-    stateManager.close();
+    m.values().forEach(Tensor::close);
+    v.values().forEach(Tensor::close);
   }
 }

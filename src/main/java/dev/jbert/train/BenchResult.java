@@ -5,7 +5,7 @@ package dev.jbert.train;
  *
  * @param modelGflops achieved model GFLOP/s: the multiply-adds of the work actually done (see {@link ModelFlops}),
  *     times 2, over the step time
- * @param matmulGflops fp32 GFLOP/s of a 2048 x 2048 matrix product measured in the same process
+ * @param matmulGflops GFLOP/s of a 2048 x 2048 matrix product in the precision trained, measured in the same process
  * @param flopRatio modelGflops / matmulGflops
  * @param peakRssMb the process's peak resident set size (VmHWM)
  */

@@ -1,37 +1,39 @@
 package dev.jbert.train;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import dev.jbert.Precision;
+import dev.jbert.Torch;
 import dev.jbert.data.BatchIterator;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingExample;
 import dev.jbert.model.BertConfig;
 import dev.jbert.model.BertModel;
-import dev.jbert.model.GradMode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Trains a model on real batches for a few warm-up steps and then a number of timed steps, and reports steady-state
- * speed, the time of each phase, and the achieved FLOP rate against a plain matrix product in the same process.
+ * speed, the time of each phase, and the achieved FLOP rate against a plain matrix product in the same process and
+ * precision. It runs {@link TrainingStep}, the step of a real run, on the device and in the precision given.
  */
 public final class Benchmark {
   private Benchmark() {}
 
+  /** @param device {@code cpu} or {@code cuda:N}; the precision is {@code train.precision()}, as it runs there */
   public static BenchResult run(BertConfig modelConfig, TrainConfig train, List<PretrainingExample> examples,
-      int warmup, int steps) {
-    GradMode.off();
-    double matmul = matmulGflops();
-    try (NDManager root = NDManager.newBaseManager(Device.cpu());
-        BertModel model = BertModel.create(modelConfig, root, DataType.FLOAT32, train.seed());
-        Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), model.parameters(), root);
-        DataParallel replicas =
-            new DataParallel(model, List.of(Device.cpu()), root, train.mlmAllSlots(), train.microBatches())) {
+      int warmup, int steps, String device) {
+    Precision precision = train.precisionMode().effective(device);
+    double matmul = matmulGflops(device, precision);
+    try (BertModel model = BertModel.create(modelConfig, ScalarType.Float, device, train.seed());
+        Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), model.parameters());
+        DataParallel replicas = new DataParallel(
+            model, List.of(device), train.mlmAllSlots(), train.microBatches(), precision)) {
       BatchIterator batches = new BatchIterator(examples, train.batchSize(), train.seed(), 0);
       TrainingStep trainingStep = new TrainingStep(train, model, adam, replicas);
       PhaseTimes times = new PhaseTimes();
@@ -65,19 +67,18 @@ public final class Benchmark {
     }
   }
 
-  /** GFLOP/s of a 2048^3 fp32 matrix product: the best of 5 after 2 warm-ups, each in a closed scope. */
-  static double matmulGflops() {
+  /** GFLOP/s of a 2048^3 matrix product in {@code precision} on {@code device}: the best of 5 after 2 warm-ups. */
+  static double matmulGflops(String device, Precision precision) {
     int n = 2048;
     double best = Double.MAX_VALUE;
-    try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
-      NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
-      NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
+    ScalarType dtype = precision == Precision.BF16 ? ScalarType.BFloat16 : ScalarType.Float;
+    try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+      Tensor a = torch.rand(n, n).to(Torch.device(device), dtype);
+      Tensor b = torch.rand(n, n).to(Torch.device(device), dtype);
       for (int i = 0; i < 7; i++) {
-        try (NDManager scope = m.newSubManager()) {
+        try (PointerScope each = new PointerScope()) {
           long t0 = System.nanoTime();
-          NDArray c = a.matMul(b);
-          c.attach(scope);
-          c.getFloat(0, 0);
+          a.matmul(b).select(0, 0).select(0, 0).item_double(); // item() waits for a GPU to finish
           long ns = System.nanoTime() - t0;
           if (i >= 2) {
             best = Math.min(best, ns);

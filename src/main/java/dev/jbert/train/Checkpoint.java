@@ -1,7 +1,5 @@
 package dev.jbert.train;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.jbert.JbertException;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.SafeTensors;
@@ -9,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * Everything needed to continue a run exactly: the weights ({@code model.<name>}), Adam's moments
@@ -16,13 +15,13 @@ import java.util.Map;
  * step count, the data position (global index of the next batch) and the seed. The random state needs no more: the
  * batch order is a function of (seed, epoch) and the dropout masks of (seed, step).
  */
-public record Checkpoint(Map<String, NDArray> weights, Map<String, NDArray> adamState, int step, long adamSteps,
+public record Checkpoint(Map<String, Tensor> weights, Map<String, Tensor> adamState, int step, long adamSteps,
     long batchPosition, long seed) {
 
   static final String FORMAT = "jbert-checkpoint-1";
 
   public static void save(Path file, BertModel model, Adam adam, int step, long batchPosition, long seed) {
-    Map<String, NDArray> tensors = new LinkedHashMap<>();
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
     model.parameters().forEach((k, v) -> tensors.put("model." + k, v));
     tensors.putAll(adam.state());
     SafeTensors.write(file, tensors, Map.of(
@@ -49,11 +48,12 @@ public record Checkpoint(Map<String, NDArray> weights, Map<String, NDArray> adam
     return meta;
   }
 
-  public static Checkpoint load(Path file, NDManager manager) {
+  /** The checkpoint's tensors on {@code device}, in the caller's pointer scope. */
+  public static Checkpoint load(Path file, String device) {
     Map<String, String> meta = checkedMetadata(file);
-    Map<String, NDArray> weights = new LinkedHashMap<>();
-    Map<String, NDArray> adam = new LinkedHashMap<>();
-    SafeTensors.read(file, manager).forEach((k, v) -> {
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    Map<String, Tensor> adam = new LinkedHashMap<>();
+    SafeTensors.read(file, device).forEach((k, v) -> {
       if (k.startsWith("model.")) {
         weights.put(k.substring("model.".length()), v);
       } else {

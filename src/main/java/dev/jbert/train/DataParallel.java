@@ -1,17 +1,17 @@
 package dev.jbert.train;
 
-import ai.djl.Device;
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import dev.jbert.JbertException;
+import dev.jbert.Precision;
+import dev.jbert.Torch;
 import dev.jbert.data.HostBatch;
 import dev.jbert.model.BertModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * Data parallelism done by hand, because DJL's is wrong as shipped (its Adam advances t once per replica): one replica
@@ -25,29 +25,30 @@ import java.util.function.BooleanSupplier;
  */
 public final class DataParallel implements AutoCloseable {
   private final List<BertModel> replicas = new ArrayList<>();
-  private final List<NDManager> replicaManagers = new ArrayList<>();
-  private final NDManager root;
   private final boolean mlmAllSlots;
   private final int microBatches;
+  private final Precision precision;
 
-  public DataParallel(BertModel master, List<Device> devices, NDManager root, boolean mlmAllSlots) {
-    this(master, devices, root, mlmAllSlots, 1);
+  public DataParallel(BertModel master, List<String> devices, boolean mlmAllSlots) {
+    this(master, devices, mlmAllSlots, 1, Precision.FP32);
   }
 
-  /** @param microBatches parts of each device's share, run one after the other with their gradients added up */
+  /**
+   * @param devices {@code cpu}, {@code cuda:0}, ...: the master's first, one replica per entry
+   * @param microBatches parts of each device's share, run one after the other with their gradients added up
+   * @param precision of the forward passes' matrix products
+   */
   public DataParallel(
-      BertModel master, List<Device> devices, NDManager root, boolean mlmAllSlots, int microBatches) {
+      BertModel master, List<String> devices, boolean mlmAllSlots, int microBatches, Precision precision) {
     if (devices.isEmpty()) {
       throw new JbertException("no device to train on: pass --devices cpu, gpu, gpu:0,1 or all");
     }
-    this.root = root;
     this.mlmAllSlots = mlmAllSlots;
     this.microBatches = microBatches;
+    this.precision = precision;
     replicas.add(master);
-    for (Device d : devices.subList(1, devices.size())) {
-      NDManager m = root.newSubManager(d);
-      replicaManagers.add(m);
-      replicas.add(master.replicate(m));
+    for (String d : devices.subList(1, devices.size())) {
+      replicas.add(master.replicate(d));
     }
   }
 
@@ -78,19 +79,16 @@ public final class DataParallel implements AutoCloseable {
     double weightTotal = BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS;
     double mlm = 0;
     double nsp = 0;
-    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-      for (int k = 0; k < parts.size(); k++) {
-        if (stop.getAsBoolean()) {
-          throw new StepInterruptedException(step);
-        }
-        int replica = k % replicas.size();
-        // each part's activations are freed as soon as its backward is done
-        try (NDManager m = replicaManager(replica).newSubManager()) {
-          StepLosses part = ReplicaStep.run(replicas.get(replica), parts.get(k), m, collector, weightTotal,
-              batch.size(), mlmAllSlots, step, maskSeed, times);
-          mlm += part.mlm();
-          nsp += part.nsp();
-        }
+    for (int k = 0; k < parts.size(); k++) {
+      if (stop.getAsBoolean()) {
+        throw new StepInterruptedException(step);
+      }
+      // each part's activations are freed as soon as its backward is done
+      try (PointerScope scope = new PointerScope()) {
+        StepLosses part = ReplicaStep.run(replicas.get(k % replicas.size()), parts.get(k), weightTotal, batch.size(),
+            mlmAllSlots, precision, step, maskSeed, times);
+        mlm += part.mlm();
+        nsp += part.nsp();
       }
     }
     long t0 = System.nanoTime();
@@ -111,45 +109,41 @@ public final class DataParallel implements AutoCloseable {
 
   /** Copies the master's weights to every other replica, after the optimiser step. */
   public void broadcastWeights() {
-    forEachReplicaParameter((master, replica, scratch) -> {
-      NDArray copy = master.toDevice(replica.getDevice(), true); // an alias on the same device: read only
-      copy.attach(scratch);
-      replica.muli(0).addi(copy);
-    });
+    forEachReplicaParameter((master, replica) -> replica.copy_(master));
   }
 
   /** Adds every other replica's gradients to the master's, and zeroes them (libtorch accumulates). */
   private void sumGradientsIntoMaster() {
-    forEachReplicaParameter((master, replica, scratch) -> {
-      NDArray g = replica.getGradient();
-      g.attach(scratch);
-      NDArray moved = g.toDevice(master.getDevice(), true);
-      moved.attach(scratch);
-      NDArray masterGrad = master.getGradient();
-      masterGrad.attach(scratch);
-      masterGrad.addi(moved);
-      g.subi(g);
+    forEachReplicaParameter((master, replica) -> {
+      Tensor g = replica.grad();
+      if (!g.defined()) {
+        return; // the replica ran no part of this batch
+      }
+      Tensor moved = Torch.to(g, Torch.deviceName(master));
+      Tensor masterGrad = master.mutable_grad();
+      if (masterGrad.defined()) {
+        masterGrad.add_(moved);
+      } else {
+        masterGrad.put(moved.clone());
+      }
+      g.zero_();
     });
   }
 
-  /** Runs the action for each parameter of each replica but the master, with a scratch manager for temporaries. */
+  /** Runs the action for each parameter of each replica but the master, in a scope, without recording a graph. */
   private void forEachReplicaParameter(ParameterPairAction action) {
-    Map<String, NDArray> master = master().parameters();
+    Map<String, Tensor> master = master().parameters();
     for (int i = 1; i < replicas.size(); i++) {
-      try (NDManager scratch = replicaManagers.get(i - 1).newSubManager()) {
-        for (Map.Entry<String, NDArray> e : replicas.get(i).parameters().entrySet()) {
-          action.apply(master.get(e.getKey()), e.getValue(), scratch);
+      try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+        for (Map.Entry<String, Tensor> e : replicas.get(i).parameters().entrySet()) {
+          action.apply(master.get(e.getKey()), e.getValue());
         }
       }
     }
   }
 
   private interface ParameterPairAction {
-    void apply(NDArray master, NDArray replica, NDManager scratch);
-  }
-
-  private NDManager replicaManager(int i) {
-    return i == 0 ? root : replicaManagers.get(i - 1);
+    void apply(Tensor master, Tensor replica);
   }
 
   @Override
@@ -157,7 +151,6 @@ public final class DataParallel implements AutoCloseable {
     for (int i = 1; i < replicas.size(); i++) {
       replicas.get(i).close();
     }
-    replicaManagers.forEach(NDManager::close);
   }
 
   /** A stop was requested in the middle of a step; the weights are still those of the step before. */

@@ -1,21 +1,30 @@
 package dev.jbert.train;
 
-import ai.djl.Device;
 import dev.jbert.JbertException;
 import java.util.ArrayList;
 import java.util.List;
+import org.bytedeco.pytorch.global.torch;
 
-/** Parses {@code --devices}: {@code cpu}, {@code gpu} (GPU 0), {@code gpu:0,1}, or {@code all} (every GPU, else CPU). */
+/**
+ * Parses {@code --devices}: {@code cpu}, {@code gpu} (GPU 0), {@code gpu:0,1}, or {@code all} (every GPU, else CPU),
+ * into libtorch's device names ({@code cpu}, {@code cuda:0}, ...).
+ */
 public final class DeviceSpec {
   private DeviceSpec() {}
 
-  public static List<Device> parse(String spec, int gpuCount) {
+  /** Parses {@code spec} against the GPUs libtorch sees in this process. */
+  public static List<String> parse(String spec) {
+    dev.jbert.Torch.load();
+    return parse(spec, torch.cuda_device_count());
+  }
+
+  public static List<String> parse(String spec, int gpuCount) {
     String s = spec.trim().toLowerCase(java.util.Locale.ROOT);
     if (s.equals("all")) {
-      return gpuCount == 0 ? List.of(Device.cpu()) : gpus(range(gpuCount), gpuCount);
+      return gpuCount == 0 ? List.of("cpu") : gpus(range(gpuCount), gpuCount);
     }
     if (s.equals("cpu")) {
-      return List.of(Device.cpu());
+      return List.of("cpu");
     }
     if (s.equals("gpu")) {
       return gpus(List.of(0), gpuCount);
@@ -37,15 +46,15 @@ public final class DeviceSpec {
     throw bad(spec);
   }
 
-  private static List<Device> gpus(List<Integer> ids, int gpuCount) {
+  private static List<String> gpus(List<Integer> ids, int gpuCount) {
     for (int id : ids) {
       if (id < 0 || id >= gpuCount) {
         throw new JbertException("GPU " + id + " is not available (this machine has " + gpuCount + " GPU"
-            + (gpuCount == 1 ? "" : "s") + " visible to libtorch): pass --devices cpu, or point PYTORCH_LIBRARY_PATH"
-            + " at a CUDA build of libtorch 2.7.1 (see README)");
+            + (gpuCount == 1 ? "" : "s") + " visible to libtorch): pass --devices cpu, or build jbert with libtorch's"
+            + " CUDA build (mvn -Pgpu package, see README)");
       }
     }
-    return ids.stream().map(Device::gpu).toList();
+    return ids.stream().map(id -> "cuda:" + id).toList();
   }
 
   private static List<Integer> range(int n) {

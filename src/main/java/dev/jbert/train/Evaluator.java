@@ -1,20 +1,18 @@
 package dev.jbert.train;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
-import dev.jbert.TorchArrays;
+import dev.jbert.Torch;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingBatch;
 import dev.jbert.data.PretrainingExample;
 import dev.jbert.model.BertModel;
-import dev.jbert.model.GradMode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
 
 /** MLM and NSP metrics of a model over held-out examples, in inference mode (no dropout, no graph). */
 public final class Evaluator {
@@ -39,9 +37,8 @@ public final class Evaluator {
   private Evaluator() {}
 
   /** The metrics over {@code examples}, or null when {@code stop} turned true before the end. */
-  public static EvalResult evaluate(BertModel model, List<PretrainingExample> examples, NDManager parent,
-      Progress progress, BooleanSupplier stop) {
-    GradMode.off();
+  public static EvalResult evaluate(BertModel model, List<PretrainingExample> examples, Progress progress,
+      BooleanSupplier stop) {
     int n = examples.size();
     // every example's metrics are the same in any batch, so the order is free: by length, to cut the padding
     int[] lengths = examples.stream().mapToInt(PretrainingExample::validLen).toArray(); // read each example once
@@ -62,29 +59,28 @@ public final class Evaluator {
         part.add(examples.get(order[i]));
       }
       HostBatch batch = BatchParts.trimmed(HostBatch.of(part)); // padding past the longest example changes no metric
-      try (NDManager m = parent.newSubManager()) {
-        PretrainingBatch b = batch.toNDArrays(m);
-        NDArray encoded = model.encode(b.tokens(), b.segments(), b.validLens(), false); // (B, L, H)
-        NDArray nspLogits = model.nspLogits(encoded, false);
-        nspSum += PretrainingLoss.crossEntropySum(nspLogits, b.nspLabels(), null).getFloat();
+      // inference mode: no graph, no version counters; every tensor of the batch is freed with the scope
+      try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+        String device = model.device();
+        PretrainingBatch b = batch.toTensors(device);
+        Tensor encoded = model.encode(b.tokens(), b.segments(), b.validLens()); // (B, L, H)
+        Tensor nspLogits = model.nspLogits(encoded);
+        nspSum += PretrainingLoss.crossEntropySum(nspLogits, b.nspLabels(), null).item_double();
         nspCorrect += correct(nspLogits, b.nspLabels());
         RealSlots real = RealSlots.of(batch);
-        NDArray rows = PretrainingLoss.rows(encoded, TorchArrays.longs(m, real.rowIndex())); // (N, H)
-        NDArray labels = TorchArrays.longs(m, real.labels());
-        for (int chunk = 0; chunk < real.labels().length; chunk += ReplicaStep.HEAD_CHUNK_ROWS) {
-          try (NDManager chunkManager = m.newSubManager()) {
-            NDIndex range = new NDIndex("{}:{}", chunk,
-                Math.min(real.labels().length, chunk + ReplicaStep.HEAD_CHUNK_ROWS));
-            NDArray rowsChunk = rows.get(range);
-            rowsChunk.attach(chunkManager);
-            NDArray logits = model.mlmHead(rowsChunk, false);
-            NDArray chunkLabels = labels.get(range);
-            chunkLabels.attach(chunkManager);
-            mlmSum += PretrainingLoss.crossEntropySum(logits, chunkLabels, null).getFloat();
+        Tensor rows = PretrainingLoss.rows(encoded, Torch.to(Torch.longs(real.rowIndex()), device)); // (N, H)
+        Tensor labels = Torch.to(Torch.longs(real.labels()), device);
+        int slotCount = real.labels().length;
+        for (int chunk = 0; chunk < slotCount; chunk += ReplicaStep.HEAD_CHUNK_ROWS) {
+          try (PointerScope chunkScope = new PointerScope()) {
+            int size = Math.min(slotCount, chunk + ReplicaStep.HEAD_CHUNK_ROWS) - chunk;
+            Tensor logits = model.mlmHead(rows.narrow(0, chunk, size));
+            Tensor chunkLabels = labels.narrow(0, chunk, size);
+            mlmSum += PretrainingLoss.crossEntropySum(logits, chunkLabels, null).item_double();
             mlmCorrect += correct(logits, chunkLabels);
           }
         }
-        slots += real.labels().length;
+        slots += slotCount;
       }
       progress.update(Math.min(n, from + BATCH), n);
     }
@@ -92,7 +88,7 @@ public final class Evaluator {
     return new EvalResult(mlmLoss, mlmCorrect / slots, Math.exp(mlmLoss), nspSum / n, nspCorrect / n, n);
   }
 
-  private static double correct(NDArray logits, NDArray labels) {
-    return logits.argMax(1).eq(labels).toType(DataType.FLOAT32, false).sum().getFloat();
+  private static double correct(Tensor logits, Tensor labels) {
+    return logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(labels).sum().item_double();
   }
 }

@@ -1,19 +1,17 @@
 package dev.jbert.train;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.jbert.data.BatchIterator;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingExample;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertModel;
-import dev.jbert.model.GradMode;
 import dev.jbert.model.SafeTensors;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongFunction;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The pretraining loop of spec section 8: for each step, the next batch; forward, {@code mlm + nsp} and backward on
@@ -50,9 +48,10 @@ public final class Pretrainer {
   }
 
   private final RunConfig config;
-  private final List<Device> devices;
+  private final List<String> devices;
 
-  public Pretrainer(RunConfig config, List<Device> devices) {
+  /** @param devices {@code cpu}, {@code cuda:0}, ...: where the replicas live, the master on the first */
+  public Pretrainer(RunConfig config, List<String> devices) {
     this.config = config;
     this.devices = devices;
   }
@@ -64,19 +63,28 @@ public final class Pretrainer {
    */
   public TrainingSummary run(Data data, RunFolder run, boolean resume, Listener listener, BooleanSupplier stop) {
     TrainConfig cfg = config.train();
-    GradMode.off();
-    try (NDManager root = NDManager.newBaseManager(devices.get(0))) {
-      Checkpoint from = resume ? Checkpoint.load(run.file(RunFolder.CHECKPOINT), root) : null;
-      BertModel model = from == null
-          ? BertModel.create(config.model(), root, DataType.FLOAT32, cfg.seed())
-          : BertModel.fromParameters(config.model(), root, from.weights());
+    String device = devices.get(0);
+    Checkpoint from;
+    BertModel model;
+    Adam adam;
+    try (PointerScope loading = new PointerScope()) { // the checkpoint's tensors are copied, then freed
+      from = resume ? Checkpoint.load(run.file(RunFolder.CHECKPOINT), device) : null;
+      model = from == null
+          ? BertModel.create(config.model(), ScalarType.Float, device, cfg.seed())
+          : BertModel.fromParameters(config.model(), device, from.weights());
+      adam = new Adam(cfg.beta1(), cfg.beta2(), cfg.eps(), model.parameters());
+      if (from != null) {
+        adam.restore(from.adamState(), from.adamSteps());
+      }
+    }
+    {
       try (model;
-          Adam adam = new Adam(cfg.beta1(), cfg.beta2(), cfg.eps(), model.parameters(), root);
-          DataParallel replicas = new DataParallel(model, devices, root, cfg.mlmAllSlots(), cfg.microBatches())) {
+          adam;
+          DataParallel replicas = new DataParallel(model, devices, cfg.mlmAllSlots(), cfg.microBatches(),
+              cfg.precisionMode().effective(device))) {
         int step = 0;
         MetricsLog metrics;
         if (from != null) {
-          adam.restore(from.adamState(), from.adamSteps());
           step = from.step();
           metrics = MetricsLog.resume(run.file(RunFolder.METRICS), step);
         } else {
@@ -112,7 +120,7 @@ public final class Pretrainer {
           listener.onStep(metrics.last());
 
           if (step < cfg.steps() && evaluates && cfg.evaluatesAfter(step)) {
-            EvalResult r = evaluate(model, data.valid(), root, step, listener, stop);
+            EvalResult r = evaluate(model, data.valid(), step, listener, stop);
             if (r == null) {
               interrupted = true;
               break;
@@ -131,14 +139,14 @@ public final class Pretrainer {
         LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
         EvalResult eval = null;
         if (!interrupted && evaluates && cfg.evaluatesAfter(step)) {
-          eval = evaluate(model, data.valid(), root, step, listener, stop);
+          eval = evaluate(model, data.valid(), step, listener, stop);
           interrupted = eval == null;
           if (eval != null) {
             listener.onEval(step, eval);
           }
         }
         TrainingSummary summary = new TrainingSummary(metrics.meanMlmLoss(), metrics.meanNspLoss(),
-            metrics.pairsPerS(), step, metrics.elapsedS(), devices.stream().map(Device::toString).toList(),
+            metrics.pairsPerS(), step, metrics.elapsedS(), devices,
             model.parameterCount(),
             eval == null ? Double.NaN : eval.mlmLoss(), eval == null ? Double.NaN : eval.mlmAccuracy(),
             eval == null ? Double.NaN : eval.perplexity(), eval == null ? Double.NaN : eval.nspAccuracy(),
@@ -149,8 +157,8 @@ public final class Pretrainer {
     }
   }
 
-  private static EvalResult evaluate(BertModel model, List<PretrainingExample> valid, NDManager root, int step,
-      Listener listener, BooleanSupplier stop) {
-    return Evaluator.evaluate(model, valid, root, (done, total) -> listener.onEvalProgress(step, done, total), stop);
+  private static EvalResult evaluate(BertModel model, List<PretrainingExample> valid, int step, Listener listener,
+      BooleanSupplier stop) {
+    return Evaluator.evaluate(model, valid, (done, total) -> listener.onEvalProgress(step, done, total), stop);
   }
 }

@@ -1,9 +1,8 @@
 package dev.jbert.train;
 
-import ai.djl.Device;
-import ai.djl.engine.Engine;
 import dev.jbert.JbertException;
 import dev.jbert.JbertVersion;
+import dev.jbert.Precision;
 import dev.jbert.data.Corpus;
 import dev.jbert.data.CorpusLocator;
 import dev.jbert.data.DataConfig;
@@ -93,7 +92,7 @@ public final class Pretraining {
         .orElse(List.of());
     b.listener.onData(train.examples().size(), valid.size(), train.vocab().size(), (System.nanoTime() - t0) / 1e9);
 
-    List<Device> devices = DeviceSpec.parse(String.join(",", config.devices()), Engine.getInstance().getGpuCount());
+    List<String> devices = DeviceSpec.parse(String.join(",", config.devices()));
     return new Pretrainer(config, devices).run(
         new Pretrainer.Data(train.examples(), valid, train.vocab(), train::examples), run, saved != null, b.listener,
         b.stop);
@@ -142,6 +141,9 @@ public final class Pretraining {
     }
     if (b.checkpointEvery != null) {
       t.checkpointEvery(b.checkpointEvery);
+    }
+    if (b.precision != null) {
+      t.precision(b.precision);
     }
   }
 
@@ -202,8 +204,8 @@ public final class Pretraining {
 
   /**
    * The settings of a run. Unset ones take the reference run's values (the preset's learning rate and warmup), or on
-   * {@link #resume} the run's own; a resume may change only the steps, devices, micro-batches, evaluation and
-   * checkpoint intervals.
+   * {@link #resume} the run's own; a resume may change only the steps, devices, micro-batches, precision, evaluation
+   * and checkpoint intervals.
    */
   public static final class Builder {
     private Path data;
@@ -229,6 +231,7 @@ public final class Pretraining {
     private Boolean mlmAllSlots;
     private Boolean dynamicMasking;
     private String devices;
+    private Precision precision;
     private Listener listener = new Listener() {};
     private BooleanSupplier stop = () -> false;
 
@@ -355,6 +358,12 @@ public final class Pretraining {
     /** cpu, gpu, gpu:0,1 or all (default). */
     public Builder devices(String v) {
       devices = v;
+      return this;
+    }
+
+    /** fp32 (default, the reference numerics) or bf16 matrix products. */
+    public Builder precision(Precision v) {
+      precision = v;
       return this;
     }
 

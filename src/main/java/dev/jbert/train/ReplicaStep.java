@@ -1,17 +1,15 @@
 package dev.jbert.train;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
-import dev.jbert.TorchArrays;
+import dev.jbert.Precision;
+import dev.jbert.Torch;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingBatch;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.Dropout;
-import dev.jbert.model.Scalars;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRefOptional;
 
 /**
  * Forward, loss and backward of one replica over its part of a batch, adding to the replica's gradients.
@@ -35,65 +33,75 @@ final class ReplicaStep {
   private ReplicaStep() {}
 
   /**
+   * Runs in the caller's pointer scope, which should close right after, freeing the part's activations.
+   *
    * @param weightTotal sum of the MLM weights of the whole batch (+ eps), the denominator of every part's MLM loss
    * @param pairs sentence pairs in the whole batch, the denominator of every part's NSP loss
    */
-  static StepLosses run(BertModel model, HostBatch part, NDManager m, GradientCollector collector, double weightTotal,
-      float pairs, boolean allSlots, int step, long maskSeed, PhaseTimes times) {
+  static StepLosses run(BertModel model, HostBatch part, double weightTotal, float pairs, boolean allSlots,
+      Precision precision, int step, long maskSeed, PhaseTimes times) {
     long t0 = System.nanoTime();
-    PretrainingBatch b = part.toNDArrays(m);
+    String device = model.device();
+    PretrainingBatch b = part.toTensors(device);
     long t1 = System.nanoTime();
     times.dataNs += t1 - t0;
 
     Dropout.Keys masks = new Dropout.Keys(maskSeed, part.rows()); // keyed by example, not by part
-    NDArray encoded = model.encode(b.tokens(), b.segments(), b.validLens(), masks); // (B, L, H)
-    NDArray nspSum = PretrainingLoss.crossEntropySum(model.nspLogits(encoded, true), b.nspLabels(), null);
-    NDArray nsp = nspSum.div(Scalars.like(nspSum, pairs));
+    Tensor encoded;
+    Tensor nsp;
+    try (Precision.Autocast autocast = precision.autocast(device)) {
+      encoded = model.encode(b.tokens(), b.segments(), b.validLens(), masks); // (B, L, H)
+      nsp = PretrainingLoss.crossEntropySum(model.nspLogits(encoded), b.nspLabels(), null)
+          .div(Torch.scalar(pairs));
+    }
     if (allSlots) {
-      NDArray logits = model.mlmLogits(encoded, b.predPositions(), true); // (B, P, V)
-      NDArray mlmSum = PretrainingLoss.crossEntropySum(logits.reshape(-1, logits.getShape().get(2)),
-          b.mlmLabels().reshape(-1), b.mlmWeights().reshape(-1));
-      NDArray mlm = mlmSum.div(Scalars.like(mlmSum, weightTotal));
-      StepLosses losses = checked(new StepLosses(mlm.getFloat(), nsp.getFloat()), step);
+      Tensor mlm;
+      try (Precision.Autocast autocast = precision.autocast(device)) {
+        Tensor logits = model.mlmLogits(encoded, b.predPositions()); // (B, P, V)
+        Tensor mlmSum = PretrainingLoss.crossEntropySum(logits.reshape(-1, logits.size(2)),
+            b.mlmLabels().reshape(-1), b.mlmWeights().reshape(-1));
+        mlm = mlmSum.div(Torch.scalar(weightTotal));
+      }
+      StepLosses losses = checked(new StepLosses(mlm.item_double(), nsp.item_double()), step);
       long t2 = System.nanoTime();
-      collector.backward(mlm.add(nsp));
+      mlm.add(nsp).backward();
       times.forwardNs += t2 - t1;
       times.backwardNs += System.nanoTime() - t2;
       return losses;
     }
 
     RealSlots slots = RealSlots.of(part);
-    NDArray rows = PretrainingLoss.rows(encoded, TorchArrays.longs(m, slots.rowIndex())); // (N, H)
-    NDArray labels = TorchArrays.longs(m, slots.labels()); // (N)
-    NDArray rowsLeaf = rows.stopGradient();
-    rowsLeaf.setRequiresGradient(true);
+    Tensor rows = PretrainingLoss.rows(encoded, Torch.to(Torch.longs(slots.rowIndex()), device)); // (N, H)
+    Tensor labels = Torch.to(Torch.longs(slots.labels()), device); // (N)
+    Tensor rowsLeaf = rows.detach().set_requires_grad(true);
     long forwardNs = System.nanoTime() - t1;
     long backwardNs = 0;
     double mlm = 0;
     int n = slots.labels().length;
     for (int from = 0; from < n; from += HEAD_CHUNK_ROWS) {
-      int to = Math.min(n, from + HEAD_CHUNK_ROWS);
-      try (NDManager chunkManager = m.newSubManager()) {
+      int size = Math.min(n, from + HEAD_CHUNK_ROWS) - from;
+      try (PointerScope chunkScope = new PointerScope()) { // the chunk's activations are freed with it
         long c0 = System.nanoTime();
-        NDIndex range = new NDIndex("{}:{}", from, to);
-        NDArray chunk = rowsLeaf.get(range);
-        chunk.attach(chunkManager); // so the chunk's activations are freed with it
-        NDArray logits = model.mlmHead(chunk, true); // (n, V)
-        NDArray labelsChunk = labels.get(range);
-        labelsChunk.attach(chunkManager);
+        Tensor logits;
+        try (Precision.Autocast autocast = precision.autocast(device)) {
+          logits = model.mlmHead(rowsLeaf.narrow(0, from, size)); // (n, V)
+        }
         // the loss and its gradient with respect to the logits come from one softmax; autograd takes it from there
-        PretrainingLoss.LossAndGradient ce = PretrainingLoss.crossEntropyWithGradient(logits, labelsChunk, weightTotal);
+        PretrainingLoss.LossAndGradient ce =
+            PretrainingLoss.crossEntropyWithGradient(logits, labels.narrow(0, from, size), weightTotal);
         mlm += ce.lossSum() / weightTotal;
         long c1 = System.nanoTime();
-        JniUtils.backward((PtNDArray) logits, (PtNDArray) ce.gradient(), false, false);
+        logits.backward(ce.gradient().to(logits.scalar_type()), new BoolOptional(false), false,
+            new TensorArrayRefOptional());
         forwardNs += c1 - c0;
         backwardNs += System.nanoTime() - c1;
       }
     }
-    StepLosses losses = checked(new StepLosses(mlm, nsp.getFloat()), step);
+    StepLosses losses = checked(new StepLosses(mlm, nsp.item_double()), step);
     long t2 = System.nanoTime();
     // d(sum(rows * g))/d(rows) = g: carries the head's gradient (and NSP's) back through the encoder
-    collector.backward(nsp.add(rows.mul(rowsLeaf.getGradient()).sum()));
+    Tensor headGradient = rowsLeaf.grad();
+    (headGradient.defined() ? nsp.add(rows.mul(headGradient).sum()) : nsp).backward();
     times.forwardNs += forwardNs;
     times.backwardNs += backwardNs + System.nanoTime() - t2;
     return losses;

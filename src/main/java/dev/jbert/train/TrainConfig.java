@@ -1,6 +1,7 @@
 package dev.jbert.train;
 
 import dev.jbert.JbertException;
+import dev.jbert.Precision;
 
 /**
  * Hyperparameters of a pretraining run. {@link #reference()} is the d2l reference run (spec section 8): batch 512, 50
@@ -23,6 +24,8 @@ import dev.jbert.JbertException;
  *     computes them only for real slots, which gives the same loss with about 30% less head work
  * @param microBatches run each device's share of a batch in this many parts, one after the other, adding up their
  *     gradients: the same step (up to float rounding) with a fraction of the activation memory
+ * @param precision {@code fp32} (the reference) or {@code bf16} (bf16 matrix products under autocast, fp32 weights and
+ *     Adam state); a config without it (written before it existed) means fp32
  */
 public record TrainConfig(
     int batchSize,
@@ -37,7 +40,8 @@ public record TrainConfig(
     boolean skipEval,
     int checkpointEvery,
     boolean mlmAllSlots,
-    int microBatches) {
+    int microBatches,
+    String precision) {
 
   /**
    * Micro-batches per device. With batch 512, parts of 64 pairs keep each activation (64 x 64 x 128 floats, 2 MB) in
@@ -57,6 +61,12 @@ public record TrainConfig(
     require(evalEvery >= 0, "--eval-every must be 0 (never) or positive, got " + evalEvery);
     require(microBatches >= 1, "--micro-batches must be at least 1, got " + microBatches);
     require(checkpointEvery >= 0, "--checkpoint-every must be 0 (only at the end) or positive, got " + checkpointEvery);
+    precision = Precision.parse(precision == null ? Precision.FP32.flag() : precision).flag();
+  }
+
+  /** {@link #precision} as the enum. */
+  public Precision precisionMode() {
+    return Precision.parse(precision);
   }
 
   /** The reference run of spec section 8. */
@@ -85,6 +95,7 @@ public record TrainConfig(
     b.checkpointEvery = checkpointEvery;
     b.mlmAllSlots = mlmAllSlots;
     b.microBatches = microBatches;
+    b.precision = precision;
     return b;
   }
 
@@ -122,8 +133,14 @@ public record TrainConfig(
     private int checkpointEvery = 0;
     private boolean mlmAllSlots = false;
     private int microBatches = DEFAULT_MICRO_BATCHES;
+    private String precision = Precision.FP32.flag();
 
     private Builder() {}
+
+    public Builder precision(Precision v) {
+      precision = v.flag();
+      return this;
+    }
 
     public Builder batchSize(int v) {
       batchSize = v;
@@ -190,7 +207,7 @@ public record TrainConfig(
 
     public TrainConfig build() {
       return new TrainConfig(batchSize, steps, lr, warmupSteps, beta1, beta2, eps, seed, evalEvery, skipEval,
-          checkpointEvery, mlmAllSlots, microBatches);
+          checkpointEvery, mlmAllSlots, microBatches, precision);
     }
   }
 }

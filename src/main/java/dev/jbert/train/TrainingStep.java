@@ -1,10 +1,10 @@
 package dev.jbert.train;
 
-import ai.djl.engine.Engine;
 import dev.jbert.Seeds;
 import dev.jbert.data.HostBatch;
 import dev.jbert.model.BertModel;
 import java.util.function.BooleanSupplier;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * One optimiser step, the same for a run and for the benchmark: forward and backward of every part of the batch on
@@ -29,7 +29,7 @@ final class TrainingStep {
    */
   StepLosses run(HostBatch batch, int step, PhaseTimes times, BooleanSupplier stop) {
     long maskSeed = Seeds.mix(cfg.seed(), step);
-    Engine.getInstance().setRandomSeed((int) maskSeed); // a GPU's dropout is torch's, drawn from the engine
+    torch.manual_seed(maskSeed); // a GPU's dropout is torch's, drawn from the generator
     StepLosses losses = replicas.forwardBackward(batch, step + 1, maskSeed, times, stop);
     long t0 = System.nanoTime();
     adam.step(model.parameters(), cfg.lrAt(step));

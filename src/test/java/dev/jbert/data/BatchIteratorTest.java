@@ -2,12 +2,12 @@ package dev.jbert.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import dev.jbert.Torch;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -29,31 +29,30 @@ class BatchIteratorTest {
   }
 
   @Test
-  void hostBatchToNDArraysGivesTheSevenTensorsOfSpecSection6() {
+  void hostBatchToTensorsGivesTheSevenTensorsOfSpecSection6() {
     HostBatch b = HostBatch.of(examples(3));
-    try (NDManager manager = NDManager.newBaseManager();
-        PretrainingBatch batch = b.toNDArrays(manager)) {
+    try (PointerScope scope = new PointerScope()) {
+      PretrainingBatch batch = b.toTensors("cpu");
       assertThat(batch.size()).isEqualTo(3);
-      assertThat(batch.tokens().getShape()).isEqualTo(new Shape(3, 8));
-      assertThat(batch.segments().getShape()).isEqualTo(new Shape(3, 8));
-      assertThat(batch.validLens().getShape()).isEqualTo(new Shape(3));
-      assertThat(batch.predPositions().getShape()).isEqualTo(new Shape(3, 2));
-      assertThat(batch.mlmWeights().getShape()).isEqualTo(new Shape(3, 2));
-      assertThat(batch.mlmLabels().getShape()).isEqualTo(new Shape(3, 2));
-      assertThat(batch.nspLabels().getShape()).isEqualTo(new Shape(3));
-      assertThat(List.of(batch.tokens().getDataType(), batch.segments().getDataType(),
-          batch.predPositions().getDataType(), batch.mlmLabels().getDataType(), batch.nspLabels().getDataType()))
-          .containsOnly(DataType.INT64);
-      assertThat(batch.validLens().getDataType()).isEqualTo(DataType.FLOAT32);
-      assertThat(batch.mlmWeights().getDataType()).isEqualTo(DataType.FLOAT32);
-      assertThat(batch.tokens().toLongArray()).startsWith(3L, 100L, 4L, 7L, 8L, 4L, 1L, 1L, 3L, 101L);
-      assertThat(batch.segments().toLongArray()).startsWith(0L, 0L, 0L, 1L, 1L, 1L, 0L, 0L);
-      assertThat(batch.validLens().toFloatArray()).containsExactly(6f, 6f, 6f);
-      assertThat(batch.predPositions().toLongArray()).containsExactly(1, 0, 1, 0, 1, 0);
-      assertThat(batch.mlmWeights().toFloatArray()).containsExactly(1f, 0f, 1f, 0f, 1f, 0f);
-      assertThat(batch.mlmLabels().toLongArray()).containsExactly(100, 0, 101, 0, 102, 0);
-      assertThat(batch.nspLabels().toLongArray()).containsExactly(1, 0, 1);
-      assertThat(manager.getManagedArrays()).hasSize(7);
+      assertThat(Torch.shape(batch.tokens())).containsExactly(3, 8);
+      assertThat(Torch.shape(batch.segments())).containsExactly(3, 8);
+      assertThat(Torch.shape(batch.validLens())).containsExactly(3);
+      assertThat(Torch.shape(batch.predPositions())).containsExactly(3, 2);
+      assertThat(Torch.shape(batch.mlmWeights())).containsExactly(3, 2);
+      assertThat(Torch.shape(batch.mlmLabels())).containsExactly(3, 2);
+      assertThat(Torch.shape(batch.nspLabels())).containsExactly(3);
+      assertThat(List.of(Torch.dtype(batch.tokens()), Torch.dtype(batch.segments()),
+          Torch.dtype(batch.predPositions()), Torch.dtype(batch.mlmLabels()), Torch.dtype(batch.nspLabels())))
+          .containsOnly(ScalarType.Long);
+      assertThat(Torch.dtype(batch.validLens())).isEqualTo(ScalarType.Float);
+      assertThat(Torch.dtype(batch.mlmWeights())).isEqualTo(ScalarType.Float);
+      assertThat(Torch.toLongs(batch.tokens())).startsWith(3L, 100L, 4L, 7L, 8L, 4L, 1L, 1L, 3L, 101L);
+      assertThat(Torch.toLongs(batch.segments())).startsWith(0L, 0L, 0L, 1L, 1L, 1L, 0L, 0L);
+      assertThat(Torch.toFloats(batch.validLens())).containsExactly(6f, 6f, 6f);
+      assertThat(Torch.toLongs(batch.predPositions())).containsExactly(1, 0, 1, 0, 1, 0);
+      assertThat(Torch.toFloats(batch.mlmWeights())).containsExactly(1f, 0f, 1f, 0f, 1f, 0f);
+      assertThat(Torch.toLongs(batch.mlmLabels())).containsExactly(100, 0, 101, 0, 102, 0);
+      assertThat(Torch.toLongs(batch.nspLabels())).containsExactly(1, 0, 1);
     }
   }
 

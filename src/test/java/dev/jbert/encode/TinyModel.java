@@ -1,7 +1,5 @@
 package dev.jbert.encode;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.Paragraphs;
 import dev.jbert.data.Vocab;
@@ -14,6 +12,7 @@ import dev.jbert.train.RunFolder;
 import dev.jbert.train.TrainConfig;
 import java.nio.file.Path;
 import java.util.List;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /** Model folders for the encode tests: d2l's architecture (H 128) with random weights and a tiny vocabulary. */
 public final class TinyModel {
@@ -31,9 +30,8 @@ public final class TinyModel {
   /** A d2l-config model whose vocab_size is the vocabulary's size plus {@code extraModelTokens}, saved in {@code dir}. */
   public static Path write(Path dir, int extraModelTokens, long seed) {
     Vocab vocab = vocab();
-    try (NDManager manager = NDManager.newBaseManager();
-        BertModel model = BertModel.create(
-            BertConfig.d2l(vocab.size() + extraModelTokens), manager, DataType.FLOAT32, seed)) {
+    try (BertModel model = BertModel.create(BertConfig.d2l(vocab.size() + extraModelTokens), ScalarType.Float, "cpu",
+        seed)) {
       ModelFiles.save(model, dir);
     }
     vocab.save(dir.resolve(Bert.VOCAB));
@@ -47,8 +45,7 @@ public final class TinyModel {
   public static Path writeRun(Path dir, int maxLen) {
     Vocab vocab = vocab();
     BertConfig config = BertConfig.d2l(vocab.size());
-    try (NDManager manager = NDManager.newBaseManager();
-        BertModel model = BertModel.create(config, manager, DataType.FLOAT32, 7)) {
+    try (BertModel model = BertModel.create(config, ScalarType.Float, "cpu", 7)) {
       RunFolder run = new RunFolder(dir);
       run.writeConfig(new RunConfig(config, new DataConfig(maxLen, 1, 0), TrainConfig.reference(), List.of("cpu"),
           "sha", "test"));
