@@ -1,14 +1,8 @@
 package dev.jbert.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jbert.JbertException;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import dev.jbert.Json;
 
 /**
  * The architecture of d2l's BERT (spec section 7): vocabulary size, hidden size H, FFN size F, attention heads, encoder
@@ -19,13 +13,6 @@ public record BertConfig(
 
   /** Length of d2l's positional-embedding table, which every preset keeps. */
   public static final int POSITIONS = 1000;
-
-  /** The keys of {@link #toJson()}, sorted. */
-  static final List<String> JSON_KEYS =
-      List.of("dropout", "ffn_hidden", "heads", "hidden", "layers", "max_positions", "vocab_size");
-
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
   public BertConfig {
     positive("vocab_size", vocabSize);
@@ -91,16 +78,8 @@ public record BertConfig(
 
   /** This config as a JSON object with sorted snake_case keys. */
   public String toJson() {
-    Map<String, Object> map = new TreeMap<>();
-    map.put("vocab_size", vocabSize);
-    map.put("hidden", hidden);
-    map.put("ffn_hidden", ffnHidden);
-    map.put("heads", heads);
-    map.put("layers", layers);
-    map.put("dropout", dropout);
-    map.put("max_positions", maxPositions);
     try {
-      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(map) + "\n";
+      return Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(this) + "\n";
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -108,48 +87,6 @@ public record BertConfig(
 
   /** Parses {@link #toJson()} output; every key is required and unknown keys are rejected. */
   public static BertConfig fromJson(String json) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new JbertException(
-          "model config: not valid JSON (" + e.getOriginalMessage() + "); rewrite it or save the model again");
-    }
-    if (root == null || !root.isObject()) {
-      throw new JbertException("model config: expected a JSON object with keys " + JSON_KEYS);
-    }
-    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-      String key = it.next();
-      if (!JSON_KEYS.contains(key)) {
-        throw new JbertException("model config: unknown key '" + key + "'; allowed keys are " + JSON_KEYS);
-      }
-    }
-    return new BertConfig(
-        intField(root, "vocab_size"),
-        intField(root, "hidden"),
-        intField(root, "ffn_hidden"),
-        intField(root, "heads"),
-        intField(root, "layers"),
-        (float) numberField(root, "dropout").doubleValue(),
-        intField(root, "max_positions"));
-  }
-
-  private static JsonNode numberField(JsonNode root, String key) {
-    JsonNode node = root.get(key);
-    if (node == null) {
-      throw new JbertException("model config: missing key '" + key + "'; required keys are " + JSON_KEYS);
-    }
-    if (!node.isNumber()) {
-      throw new JbertException("model config: '" + key + "' must be a number, got " + node);
-    }
-    return node;
-  }
-
-  private static int intField(JsonNode root, String key) {
-    JsonNode node = numberField(root, key);
-    if (!node.canConvertToInt() || !node.isIntegralNumber()) {
-      throw new JbertException("model config: '" + key + "' must be an integer, got " + node);
-    }
-    return node.intValue();
+    return Json.readStrict(json, BertConfig.class, "model config");
   }
 }

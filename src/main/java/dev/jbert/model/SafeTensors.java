@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
+import dev.jbert.Json;
 import dev.jbert.Torch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -38,7 +39,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * BOOL.
  */
 public final class SafeTensors {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.mapper();
   /** The reference implementation refuses headers above 100 MB. */
   private static final long MAX_HEADER = 100L * 1024 * 1024;
 
