@@ -8,6 +8,7 @@ import dev.jbert.Torch;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.ModelFiles;
+import dev.jbert.train.RunFolder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +34,8 @@ import org.bytedeco.pytorch.Tensor;
  * still random. A folder without a run's config is limited by the positional table ({@code max_positions}).
  */
 public final class Bert implements AutoCloseable {
-  public static final String VOCAB = "vocab.txt";
+  /** The vocabulary file of a model folder: a run folder's. */
+  public static final String VOCAB = RunFolder.VOCAB;
 
   private final BertModel model;
   private final Vocab vocab;

@@ -25,6 +25,11 @@ public final class ModelFiles {
   /** Writes {@code dir/config.json} and {@code dir/model.safetensors}, each through a temp file and a rename. */
   public static void save(BertModel model, Path dir) {
     AtomicFiles.writeString(dir.resolve(CONFIG), model.config().toJson());
+    saveWeights(model, dir);
+  }
+
+  /** Writes {@code dir/model.safetensors} alone (a run folder has its own config.json). */
+  public static void saveWeights(BertModel model, Path dir) {
     SafeTensors.write(dir.resolve(WEIGHTS), model.parameters(), Map.of("format", "pt"));
   }
 

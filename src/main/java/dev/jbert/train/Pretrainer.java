@@ -5,7 +5,7 @@ import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingExample;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertModel;
-import dev.jbert.model.SafeTensors;
+import dev.jbert.model.ModelFiles;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -135,7 +135,7 @@ public final class Pretrainer {
         }
         Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, cfg.seed());
         listener.onCheckpoint(step);
-        SafeTensors.write(run.file(RunFolder.MODEL), model.parameters(), Map.of("format", "pt"));
+        ModelFiles.saveWeights(model, run.dir());
         LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
         EvalResult eval = null;
         if (!interrupted && evaluates && cfg.evaluatesAfter(step)) {

@@ -7,13 +7,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import dev.jbert.model.ModelFiles;
 import java.util.Map;
 
 /** The files of a pretraining run. Every file is written under a temporary name and renamed into place. */
 public record RunFolder(Path dir) {
-  public static final String CONFIG = "config.json";
+  /** The run's settings; a model folder's config.json, with the architecture under "model". */
+  public static final String CONFIG = ModelFiles.CONFIG;
+  /** The vocabulary, one token per line (what encode reads beside the weights). */
   public static final String VOCAB = "vocab.txt";
-  public static final String MODEL = "model.safetensors";
+  public static final String MODEL = ModelFiles.WEIGHTS;
   public static final String METRICS = "metrics.csv";
   public static final String PLOT_PNG = "loss.png";
   public static final String PLOT_SVG = "loss.svg";
