@@ -7,7 +7,6 @@ import dev.jbert.data.Vocab;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.ModelFiles;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongFunction;
 import org.bytedeco.javacpp.PointerScope;
@@ -77,83 +76,81 @@ public final class Pretrainer {
         adam.restore(from.adamState(), from.adamSteps());
       }
     }
-    {
-      try (model;
-          adam;
-          DataParallel replicas = new DataParallel(model, devices, cfg.mlmAllSlots(), cfg.microBatches(),
-              cfg.precisionMode().effective(device))) {
-        int step = 0;
-        MetricsLog metrics;
-        if (from != null) {
-          step = from.step();
-          metrics = MetricsLog.resume(run.file(RunFolder.METRICS), step);
-        } else {
-          data.vocab().save(run.file(RunFolder.VOCAB));
-          metrics = MetricsLog.create(run.file(RunFolder.METRICS));
+    try (model;
+        adam;
+        DataParallel replicas = new DataParallel(model, devices, cfg.mlmAllSlots(), cfg.microBatches(),
+            cfg.precisionMode().effective(device))) {
+      int step = 0;
+      MetricsLog metrics;
+      if (from != null) {
+        step = from.step();
+        metrics = MetricsLog.resume(run.file(RunFolder.METRICS), step);
+      } else {
+        data.vocab().save(run.file(RunFolder.VOCAB));
+        metrics = MetricsLog.create(run.file(RunFolder.METRICS));
+      }
+      run.writeConfig(config); // a resumed run's config records what the resume changed
+      long position = from == null ? 0 : from.batchPosition();
+      BatchIterator batches = new BatchIterator(data.trainOfEpoch(), cfg.batchSize(), cfg.seed(), position);
+      TrainingStep trainingStep = new TrainingStep(cfg, model, adam, replicas);
+      boolean evaluates = !data.valid().isEmpty();
+      boolean interrupted = false;
+      listener.onStart(step, cfg.steps());
+      while (step < cfg.steps()) {
+        if (stop.getAsBoolean()) {
+          interrupted = true;
+          break;
         }
-        run.writeConfig(config); // a resumed run's config records what the resume changed
-        long position = from == null ? 0 : from.batchPosition();
-        BatchIterator batches = new BatchIterator(data.trainOfEpoch(), cfg.batchSize(), cfg.seed(), position);
-        TrainingStep trainingStep = new TrainingStep(cfg, model, adam, replicas);
-        boolean evaluates = !data.valid().isEmpty();
-        boolean interrupted = false;
-        listener.onStart(step, cfg.steps());
-        while (step < cfg.steps()) {
-          if (stop.getAsBoolean()) {
+        HostBatch batch = batches.next();
+        long t0 = System.nanoTime();
+        StepLosses losses;
+        try {
+          losses = trainingStep.run(batch, step, new PhaseTimes(), stop);
+        } catch (DataParallel.StepInterruptedException e) {
+          interrupted = true; // the weights are the last whole step's; its batch comes again on resume
+          break;
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        step++;
+        position = batches.position();
+        metrics.add(new StepMetrics(step, losses.mlm(), losses.nsp(), cfg.lrAt(step - 1), batch.size() / seconds,
+            metrics.elapsedS() + seconds));
+        listener.onStep(metrics.last());
+
+        if (step < cfg.steps() && evaluates && cfg.evaluatesAfter(step)) {
+          EvalResult r = evaluate(model, data.valid(), step, listener, stop);
+          if (r == null) {
             interrupted = true;
             break;
           }
-          HostBatch batch = batches.next();
-          long t0 = System.nanoTime();
-          StepLosses losses;
-          try {
-            losses = trainingStep.run(batch, step, new PhaseTimes(), stop);
-          } catch (DataParallel.StepInterruptedException e) {
-            interrupted = true; // the weights are the last whole step's; its batch comes again on resume
-            break;
-          }
-          double seconds = (System.nanoTime() - t0) / 1e9;
-          step++;
-          position = batches.position();
-          metrics.add(new StepMetrics(step, losses.mlm(), losses.nsp(), cfg.lrAt(step - 1), batch.size() / seconds,
-              metrics.elapsedS() + seconds));
-          listener.onStep(metrics.last());
-
-          if (step < cfg.steps() && evaluates && cfg.evaluatesAfter(step)) {
-            EvalResult r = evaluate(model, data.valid(), step, listener, stop);
-            if (r == null) {
-              interrupted = true;
-              break;
-            }
-            listener.onEval(step, r);
-            LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
-          }
-          if (step < cfg.steps() && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) {
-            Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, cfg.seed());
-            listener.onCheckpoint(step);
-          }
+          listener.onEval(step, r);
+          LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
         }
-        Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, cfg.seed());
-        listener.onCheckpoint(step);
-        ModelFiles.saveWeights(model, run.dir());
-        LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
-        EvalResult eval = null;
-        if (!interrupted && evaluates && cfg.evaluatesAfter(step)) {
-          eval = evaluate(model, data.valid(), step, listener, stop);
-          interrupted = eval == null;
-          if (eval != null) {
-            listener.onEval(step, eval);
-          }
+        if (step < cfg.steps() && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) {
+          Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, cfg.seed());
+          listener.onCheckpoint(step);
         }
-        TrainingSummary summary = new TrainingSummary(metrics.meanMlmLoss(), metrics.meanNspLoss(),
-            metrics.pairsPerS(), step, metrics.elapsedS(), devices,
-            model.parameterCount(),
-            eval == null ? Double.NaN : eval.mlmLoss(), eval == null ? Double.NaN : eval.mlmAccuracy(),
-            eval == null ? Double.NaN : eval.perplexity(), eval == null ? Double.NaN : eval.nspAccuracy(),
-            interrupted);
-        run.writeSummary(summary);
-        return summary;
       }
+      Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, cfg.seed());
+      listener.onCheckpoint(step);
+      ModelFiles.saveWeights(model, run.dir());
+      LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
+      EvalResult eval = null;
+      if (!interrupted && evaluates && cfg.evaluatesAfter(step)) {
+        eval = evaluate(model, data.valid(), step, listener, stop);
+        interrupted = eval == null;
+        if (eval != null) {
+          listener.onEval(step, eval);
+        }
+      }
+      TrainingSummary summary = new TrainingSummary(metrics.meanMlmLoss(), metrics.meanNspLoss(),
+          metrics.pairsPerS(), step, metrics.elapsedS(), devices,
+          model.parameterCount(),
+          eval == null ? Double.NaN : eval.mlmLoss(), eval == null ? Double.NaN : eval.mlmAccuracy(),
+          eval == null ? Double.NaN : eval.perplexity(), eval == null ? Double.NaN : eval.nspAccuracy(),
+          interrupted);
+      run.writeSummary(summary);
+      return summary;
     }
   }
 
