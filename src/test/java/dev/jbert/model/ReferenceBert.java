@@ -3,7 +3,7 @@ package dev.jbert.model;
 import java.util.Map;
 
 /**
- * d2l's BERTModel written again in plain Java float64 loops, independent of DJL, for the golden forward test. Weights
+ * d2l's BERTModel written again in plain Java float64 loops, independent of libtorch, for the golden forward test. Weights
  * are the state_dict tensors flattened row-major; Linear weights are (out, in).
  */
 final class ReferenceBert {

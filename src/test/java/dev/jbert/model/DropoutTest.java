@@ -1,46 +1,18 @@
 package dev.jbert.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import java.nio.ByteBuffer;
+import dev.jbert.Seeds;
+import dev.jbert.Torch;
 import java.nio.IntBuffer;
-import java.util.ArrayList;
-import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 
-class ScalarsAndDropoutTest {
-
-  @Test
-  void aScalarDivisionKeepsItsGradientAfterGarbageCollection() {
-    GradMode.off();
-    try (NDManager m = NDManager.newBaseManager()) {
-      NDArray x = m.create(new float[] {1f, 2f, 3f});
-      x.setRequiresGradient(true);
-      try (NDManager step = m.newSubManager();
-          GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray input = step.create(new float[] {0f, 0f, 0f}).add(x);
-        NDArray y = input.div(Scalars.like(input, 4.0)).sum();
-        // what broke DJL's x.div(4f): its scalar's Java buffer is collected and the memory reused before backward
-        List<ByteBuffer> churn = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-          System.gc();
-          for (int j = 0; j < 64; j++) {
-            churn.add(ByteBuffer.allocateDirect(1 << 16));
-          }
-        }
-        gc.backward(y);
-        assertThat(churn).hasSize(192);
-      }
-      assertThat(x.getGradient().toFloatArray()).containsExactly(0.25f, 0.25f, 0.25f);
-    }
-  }
-
+class DropoutTest {
   /** A mask of {@code shape} for examples {@code rows}, as the model draws it at site 0 of seed {@code seed}. */
   private static IntBuffer mask(long[] shape, long seed, long[] rows) {
     long n = 1;
@@ -110,15 +82,12 @@ class ScalarsAndDropoutTest {
   }
 
   @Test
-  void trainingDropoutZeroesOrScalesEveryValueAndIsReproducibleFromTheEngineSeed() {
-    GradMode.off();
-    Dropout dropout = new Dropout(0.25f, 3);
-    try (NDManager m = NDManager.newBaseManager()) {
-      NDArray x = m.ones(new Shape(64, 32, 16));
-      Engine.getInstance().setRandomSeed(7);
-      float[] first = dropout.forward(x, Dropout.Keys.fromEngine(m, 64)).toFloatArray();
-      Engine.getInstance().setRandomSeed(7);
-      float[] again = dropout.forward(x, Dropout.Keys.fromEngine(m, 64)).toFloatArray();
+  void trainingDropoutZeroesOrScalesEveryValueAndIsReproducibleFromTheKeys() {
+    try (PointerScope scope = new PointerScope()) {
+      long[] shape = {64, 32, 16};
+      Tensor x = Torch.zeros(ScalarType.Float, "cpu", shape).add(Torch.scalar(1));
+      float[] first = Torch.toFloats(Dropout.apply(x, 0.25f, 3, Dropout.Keys.of(7, 64)));
+      float[] again = Torch.toFloats(Dropout.apply(x, 0.25f, 3, Dropout.Keys.of(7, 64)));
       assertThat(again).containsExactly(first);
       int zeros = 0;
       for (float v : first) {
@@ -126,10 +95,35 @@ class ScalarsAndDropoutTest {
         zeros += v == 0f ? 1 : 0;
       }
       assertThat(zeros / (double) first.length).isCloseTo(0.25, within(0.01));
-      assertThat(dropout.forward(x, null).toFloatArray()).containsOnly(1f);
-      // another site of the same step draws another mask
-      float[] otherSite = new Dropout(0.25f, 4).forward(x, new Dropout.Keys(1, range(64))).toFloatArray();
-      assertThat(otherSite).isNotEqualTo(dropout.forward(x, new Dropout.Keys(1, range(64))).toFloatArray());
+      // the mask applied is the one fillScaledMask draws for (seed, site) and the examples 0..63
+      IntBuffer expected = IntBuffer.allocate(first.length);
+      Dropout.fillScaledMask(expected, shape, 0.25f, Seeds.mix(7, 3), range(64));
+      for (int i = 0; i < first.length; i++) {
+        assertThat(Float.floatToIntBits(first[i])).as("element %d", i).isEqualTo(expected.get(i));
+      }
+      Tensor identity = Dropout.apply(x, 0.25f, 3, null);
+      assertThat(identity).isSameAs(x);
+      assertThat(Torch.toFloats(identity)).containsOnly(1f);
+      // another site or another seed of the same step draws another mask
+      assertThat(Torch.toFloats(Dropout.apply(x, 0.25f, 4, Dropout.Keys.of(7, 64)))).isNotEqualTo(first);
+      assertThat(Torch.toFloats(Dropout.apply(x, 0.25f, 3, Dropout.Keys.of(8, 64)))).isNotEqualTo(first);
+    }
+  }
+
+  @Test
+  void aFloat64InputStaysFloat64AndAWrongKeyCountIsRefused() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor x = Torch.doubles(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+      Tensor y = Dropout.apply(x, 0.5f, 0, Dropout.Keys.of(1, 2));
+      assertThat(Torch.dtype(y)).isEqualTo(ScalarType.Double);
+      double[] in = Torch.toDoubles(x);
+      double[] out = Torch.toDoubles(y);
+      for (int i = 0; i < in.length; i++) {
+        assertThat(out[i]).as("element %d", i).isIn(0.0, 2 * in[i]);
+      }
+      assertThatThrownBy(() -> Dropout.apply(x, 0.5f, 0, Dropout.Keys.of(1, 3)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("dropout keys for 3 rows, input (2, 3)");
     }
   }
 }

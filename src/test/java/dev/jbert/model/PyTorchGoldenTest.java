@@ -2,15 +2,16 @@ package dev.jbert.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.jbert.Numeric;
+import dev.jbert.Torch;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,23 +23,30 @@ import org.junit.jupiter.api.Test;
  * LayerNorm scale and shift, a wrong head split or mask would all show here.
  */
 class PyTorchGoldenTest {
-  private static NDManager manager;
   private static BertConfig config;
-  private static Map<String, NDArray> weights;
-  private static Map<String, NDArray> golden;
+  private static Map<String, Tensor> weights;
+  private static Map<String, Tensor> golden;
 
   @BeforeAll
   static void load() {
-    manager = NDManager.newBaseManager();
     Path weightsFile = resource("bert_weights.safetensors");
     config = BertConfig.fromJson(SafeTensors.readMetadata(weightsFile).get("config"));
-    weights = SafeTensors.read(weightsFile, manager);
-    golden = SafeTensors.read(resource("bert_forward.safetensors"), manager);
+    try (PointerScope scope = new PointerScope()) {
+      weights = keepAll(SafeTensors.read(weightsFile, "cpu"));
+      golden = keepAll(SafeTensors.read(resource("bert_forward.safetensors"), "cpu"));
+    }
   }
 
   @AfterAll
   static void close() {
-    manager.close();
+    weights.values().forEach(Tensor::close);
+    golden.values().forEach(Tensor::close);
+  }
+
+  /** The tensors of {@code read}, kept beyond the scope they were read in. */
+  private static Map<String, Tensor> keepAll(Map<String, Tensor> read) {
+    read.values().forEach(Torch::keep);
+    return read;
   }
 
   private static Path resource(String name) {
@@ -53,14 +61,14 @@ class PyTorchGoldenTest {
   void theFixtureIsTheSmallModelWithPaddedInputs() {
     assertThat(config).isEqualTo(new BertConfig(50, 16, 32, 2, 2, 0.2f, 64));
     assertThat(weights).hasSize(45);
-    for (Map.Entry<String, NDArray> e : weights.entrySet()) {
-      assertThat(e.getValue().getDataType()).as(e.getKey()).isEqualTo(DataType.FLOAT32);
+    for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+      assertThat(Torch.dtype(e.getValue())).as(e.getKey()).isEqualTo(ScalarType.Float);
     }
     // LayerNorm scales are random, not PyTorch's ones, so that gamma and beta are both exercised
-    assertThat(weights.get("encoder.blks.0.addnorm1.ln.weight").toFloatArray()).doesNotContain(1f);
-    assertThat(golden.get("tokens").getShape()).isEqualTo(new Shape(3, 12));
+    assertThat(Torch.toFloats(weights.get("encoder.blks.0.addnorm1.ln.weight"))).doesNotContain(1f);
+    assertThat(Torch.shape(golden.get("tokens"))).containsExactly(3, 12);
     // one full row, two padded ones: the key mask matters
-    assertThat(golden.get("valid_lens").toFloatArray()).containsExactly(12f, 8f, 5f);
+    assertThat(Torch.toFloats(golden.get("valid_lens"))).containsExactly(12f, 8f, 5f);
   }
 
   /**
@@ -71,54 +79,52 @@ class PyTorchGoldenTest {
    */
   @Test
   void float32ForwardMatchesPyTorchTo1e5OfEachOutputsScale() {
-    compare(DataType.FLOAT32, "f32", 1e-5);
+    compare(ScalarType.Float, "f32", 1e-5);
   }
 
   /** jbert's float32 result is as close to the exact (float64) one as float32 rounding allows, within 1e-5. */
   @Test
   void float32ForwardIsWithin1e5OfPyTorchsFloat64Outputs() {
-    compare(DataType.FLOAT32, "f64", 1e-5);
+    compare(ScalarType.Float, "f64", 1e-5);
   }
 
   /**
-   * The same weights widened to float64 on both sides. jbert's LayerNorm eps is the float 1e-5f (DJL's layerNorm takes
-   * a float), 2.5e-9 relative off PyTorch's double 1e-5: on this fixture that alone accounts for the whole difference,
-   * up to 2e-12 of the MLM logits' scale (the MLM head's LayerNorm sees a small variance). Everything else agrees to
-   * float64 rounding, about 1e-15. 1e-10 of the scale is 50 times the eps effect and 1e3 times below what a float32
-   * step anywhere in the float64 path would cause.
+   * The same weights widened to float64 on both sides. Both run libtorch's kernels with LayerNorm's eps the double
+   * 1e-5, so they agree to float64 rounding, about 1e-15 of the scale. 1e-10 of the scale is a wide margin and 1e3
+   * times below what a float32 step anywhere in the float64 path would cause.
    */
   @Test
   void float64ForwardMatchesPyTorchTo1e10OfEachOutputsScale() {
-    compare(DataType.FLOAT64, "f64", 1e-10);
+    compare(ScalarType.Double, "f64", 1e-10);
   }
 
   /** Runs jbert in inference mode and compares its three outputs with PyTorch's {@code suffix} run. */
-  private static Map<String, Double> compare(DataType dtype, String suffix, double relative) {
+  private static Map<String, Double> compare(ScalarType dtype, String suffix, double relative) {
     Map<String, Double> worst = new LinkedHashMap<>();
-    try (NDManager step = manager.newSubManager()) {
-      Map<String, NDArray> params = new LinkedHashMap<>();
-      for (Map.Entry<String, NDArray> e : weights.entrySet()) {
-        params.put(e.getKey(), e.getValue().toType(dtype, true)); // float32 -> float64 is exact
+    try (PointerScope step = new PointerScope()) {
+      Map<String, Tensor> params = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+        params.put(e.getKey(), e.getValue().to(dtype)); // float32 -> float64 is exact
       }
-      try (BertModel model = BertModel.fromParameters(config, step, params)) {
+      try (BertModel model = BertModel.fromParameters(config, "cpu", params);
+          NoGradGuard inference = new NoGradGuard()) {
         assertThat(model.dataType()).isEqualTo(dtype);
-        GradMode.off();
         BertOutput out = model.forward(golden.get("tokens"), golden.get("segments"), golden.get("valid_lens"),
-            golden.get("pred_positions"), false);
-        NDArray[] actual = {out.encoded(), out.mlmLogitsOrNull(), out.nspLogits()};
+            golden.get("pred_positions"), null);
+        Tensor[] actual = {out.encoded(), out.mlmLogitsOrNull(), out.nspLogits()};
         String[] names = {"encoded", "mlm_logits", "nsp_logits"};
         for (int i = 0; i < names.length; i++) {
-          NDArray expected = golden.get(names[i] + "_" + suffix);
-          assertThat(actual[i].getShape()).as(names[i]).isEqualTo(expected.getShape());
-          assertThat(actual[i].getDataType()).as(names[i]).isEqualTo(dtype);
-          double diff = Numeric.assertAllClose(names[i] + " (" + dtype + " vs PyTorch " + suffix + ")",
-              actual[i].toType(DataType.FLOAT64, true).toDoubleArray(),
-              expected.toType(DataType.FLOAT64, true).toDoubleArray(), relative, 0);
+          Tensor expected = golden.get(names[i] + "_" + suffix);
+          assertThat(Torch.shape(actual[i])).as(names[i]).containsExactly(Torch.shape(expected));
+          assertThat(Torch.dtype(actual[i])).as(names[i]).isEqualTo(dtype);
+          double diff = Numeric.assertAllClose(names[i] + " (" + BertModel.dtypeName(dtype) + " vs PyTorch " + suffix
+              + ")", Torch.toDoubles(actual[i]), Torch.toDoubles(expected), relative, 0);
           worst.put(names[i], diff);
         }
       }
     }
-    System.out.printf("PyTorch golden, jbert %s vs PyTorch %s: max |diff| %s%n", dtype, suffix, worst);
+    System.out.printf("PyTorch golden, jbert %s vs PyTorch %s: max |diff| %s%n", BertModel.dtypeName(dtype), suffix,
+        worst);
     return worst;
   }
 }
