@@ -3,18 +3,14 @@ package dev.jbert.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.jbert.Numeric;
+import dev.jbert.Torch;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.PretrainingDataset;
 import dev.jbert.data.PretrainingExample;
 import dev.jbert.model.BertConfig;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.BertOutput;
-import dev.jbert.model.GradMode;
 import dev.jbert.model.SafeTensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +19,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +51,7 @@ class PretrainerTest {
         done.set(m.step());
       }
     };
-    return new Pretrainer(config, List.of(Device.cpu()))
+    return new Pretrainer(config, List.of("cpu"))
         .run(DATA, new RunFolder(dir), resume, count, () -> done.get() >= stopAfter);
   }
 
@@ -74,9 +73,9 @@ class PretrainerTest {
       Numeric.assertClose("mlm loss of step " + (i + 1), b.get(i).mlmLoss(), a.get(i).mlmLoss(), 1e-5);
       Numeric.assertClose("nsp loss of step " + (i + 1), b.get(i).nspLoss(), a.get(i).nspLoss(), 1e-5);
     }
-    try (NDManager m = NDManager.newBaseManager()) {
-      Map<String, ai.djl.ndarray.NDArray> x = SafeTensors.read(straight.resolve(RunFolder.MODEL), m);
-      Map<String, ai.djl.ndarray.NDArray> y = SafeTensors.read(split.resolve(RunFolder.MODEL), m);
+    try (PointerScope scope = new PointerScope()) {
+      Map<String, Tensor> x = SafeTensors.read(straight.resolve(RunFolder.MODEL), "cpu");
+      Map<String, Tensor> y = SafeTensors.read(split.resolve(RunFolder.MODEL), "cpu");
       for (String name : x.keySet()) {
         if (name.endsWith("attention.W_k.bias")) {
           // its true gradient is 0 (a bias on every key of a query shifts its softmax row by a constant), so it
@@ -85,7 +84,7 @@ class PretrainerTest {
         }
         // six Adam steps of lr 3e-3 move a weight by up to 0.018; rounding-level gradient differences move it by far
         // less, except where Adam divides a tiny gradient by its own tiny sqrt(v)
-        Numeric.assertAllClose(name, y.get(name).toFloatArray(), x.get(name).toFloatArray(), 1e-4, 1e-4);
+        Numeric.assertAllClose(name, Torch.toFloats(y.get(name)), Torch.toFloats(x.get(name)), 1e-4, 1e-4);
       }
     }
   }
@@ -109,17 +108,17 @@ class PretrainerTest {
         done.set(m.step());
       }
     };
-    new Pretrainer(config, List.of(Device.cpu())).run(data, new RunFolder(straight), false, count, () -> false);
+    new Pretrainer(config, List.of("cpu")).run(data, new RunFolder(straight), false, count, () -> false);
     done.set(0);
-    new Pretrainer(config, List.of(Device.cpu())).run(data, new RunFolder(stopped), false, count,
+    new Pretrainer(config, List.of("cpu")).run(data, new RunFolder(stopped), false, count,
         () -> done.get() >= 4);
-    new Pretrainer(config, List.of(Device.cpu())).run(data, new RunFolder(stopped), true, count, () -> false);
+    new Pretrainer(config, List.of("cpu")).run(data, new RunFolder(stopped), true, count, () -> false);
     assertThat(Files.readAllBytes(stopped.resolve(RunFolder.MODEL)))
         .isEqualTo(Files.readAllBytes(straight.resolve(RunFolder.MODEL)));
     // the same run with static masks: the first epoch is the same, the later ones are not
     Path fixed = tmp.resolve("static");
     RunConfig staticConfig = new RunConfig(config.model(), new DataConfig(24, 5, 3), t, List.of("cpu"), "sha", "test");
-    new Pretrainer(staticConfig, List.of(Device.cpu())).run(
+    new Pretrainer(staticConfig, List.of("cpu")).run(
         new Pretrainer.Data(train.examples(), VALID.examples(), train.vocab()), new RunFolder(fixed), false, count,
         () -> false);
     List<StepMetrics> a = MetricsLog.read(straight.resolve(RunFolder.METRICS), 99);
@@ -142,7 +141,7 @@ class PretrainerTest {
         done.set(m.step());
       }
     };
-    TrainingSummary s = new Pretrainer(config(5, 3e-3f, 0), List.of(Device.cpu())).run(DATA, new RunFolder(stopped),
+    TrainingSummary s = new Pretrainer(config(5, 3e-3f, 0), List.of("cpu")).run(DATA, new RunFolder(stopped),
         false, count, () -> done.get() == 2 && polls.incrementAndGet() > 2);
     assertThat(s.interrupted()).isTrue();
     assertThat(s.steps()).isEqualTo(2);
@@ -169,7 +168,7 @@ class PretrainerTest {
       }
     };
     RunConfig every2 = config(config(5, 3e-3f, 0).train().toBuilder().evalEvery(2).build());
-    TrainingSummary s = new Pretrainer(every2, List.of(Device.cpu()))
+    TrainingSummary s = new Pretrainer(every2, List.of("cpu"))
         .run(DATA, new RunFolder(tmp.resolve("a")), false, record, () -> false);
     assertThat(evals).containsExactly(2, 4, 5);
     int n = VALID.examples().size();
@@ -178,7 +177,7 @@ class PretrainerTest {
 
     evals.clear();
     RunConfig none = config(config(3, 3e-3f, 0).train().toBuilder().skipEval(true).build());
-    TrainingSummary skipped = new Pretrainer(none, List.of(Device.cpu()))
+    TrainingSummary skipped = new Pretrainer(none, List.of("cpu"))
         .run(DATA, new RunFolder(tmp.resolve("b")), false, record, () -> false);
     assertThat(evals).isEmpty();
     assertThat(skipped.valMlmLoss()).isNaN();
@@ -240,7 +239,7 @@ class PretrainerTest {
   void validationMetricsMatchARecomputationFromTheSavedWeights(@TempDir Path dir) {
     RunConfig config = config(8, 1e-2f, 0);
     List<EvalResult> evals = new ArrayList<>();
-    TrainingSummary s = new Pretrainer(config, List.of(Device.cpu())).run(DATA, new RunFolder(dir), false,
+    TrainingSummary s = new Pretrainer(config, List.of("cpu")).run(DATA, new RunFolder(dir), false,
         new Pretrainer.Listener() {
           @Override
           public void onEval(int step, EvalResult result) {
@@ -257,12 +256,11 @@ class PretrainerTest {
     int nspCorrect = 0;
     int nearTies = 0; // arg-maxes that float rounding between batch shapes could flip
     long parameterCount;
-    try (NDManager m = NDManager.newBaseManager()) {
-      Map<String, NDArray> weights = SafeTensors.read(dir.resolve(RunFolder.MODEL), m);
+    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      Map<String, Tensor> weights = SafeTensors.read(dir.resolve(RunFolder.MODEL), "cpu");
       assertThat(weights).hasSize(45).containsKey("encoder.token_embedding.weight");
-      parameterCount = weights.values().stream().mapToLong(w -> w.getShape().size()).sum();
-      GradMode.off();
-      try (BertModel model = BertModel.fromParameters(config.model(), m, weights)) {
+      parameterCount = weights.values().stream().mapToLong(Tensor::numel).sum();
+      try (BertModel model = BertModel.fromParameters(config.model(), "cpu", weights)) {
         // all held-out pairs in one untrimmed batch (the evaluator cuts padding and runs parts of 8)
         List<PretrainingExample> examples = VALID.examples();
         int b = examples.size();
@@ -283,11 +281,11 @@ class PretrainerTest {
             positions[i * preds + k] = e.predPositions()[k];
           }
         }
-        BertOutput out = model.forward(m.create(tokens, new Shape(b, len)), m.create(segments, new Shape(b, len)),
-            m.create(validLens), m.create(positions, new Shape(b, preds)), false);
-        float[] mlm = out.mlmLogitsOrNull().toFloatArray(); // (B, P, V)
-        float[] nsp = out.nspLogits().toFloatArray(); // (B, 2)
-        int v = (int) out.mlmLogitsOrNull().getShape().get(2);
+        BertOutput out = model.forward(Torch.longs(tokens, b, len), Torch.longs(segments, b, len),
+            Torch.floats(validLens), Torch.longs(positions, b, preds), null); // no dropout keys: inference
+        float[] mlm = Torch.toFloats(out.mlmLogitsOrNull()); // (B, P, V)
+        float[] nsp = Torch.toFloats(out.nspLogits()); // (B, 2)
+        int v = (int) out.mlmLogitsOrNull().size(2);
         for (int i = 0; i < b; i++) {
           PretrainingExample e = examples.get(i);
           for (int k = 0; k < preds; k++) {
