@@ -2,22 +2,21 @@ package dev.jbert.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.Device;
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.jbert.Numeric;
+import dev.jbert.Precision;
+import dev.jbert.Torch;
 import dev.jbert.data.BatchIterator;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingDataset;
 import dev.jbert.model.BertConfig;
 import dev.jbert.model.BertModel;
-import dev.jbert.model.GradMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 
 /** The pieces of one training step on a tiny model: loss paths, data parallelism, overfitting, memory. */
@@ -40,7 +39,6 @@ class TrainingTest {
 
   @Test
   void theChunkedHeadGivesTheLossAndGradientsOfTheUnchunkedAllSlotsPath() {
-    GradMode.off();
     HostBatch batch = batches(1, 400).get(0);
     assertThat(RealSlots.of(batch).labels().length).as("more real slots than one chunk")
         .isGreaterThan(ReplicaStep.HEAD_CHUNK_ROWS);
@@ -85,22 +83,17 @@ class TrainingTest {
   }
 
   private static StepLosses gradients(HostBatch batch, boolean allSlots, Map<String, float[]> out) {
-    try (NDManager root = NDManager.newBaseManager();
-        BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
-        DataParallel dp = new DataParallel(model, List.of(Device.cpu()), root, allSlots)) {
+    try (PointerScope scope = new PointerScope();
+        BertModel model = BertModel.create(tiny(0), ScalarType.Float, "cpu", 5);
+        DataParallel dp = new DataParallel(model, List.of("cpu"), allSlots)) {
       StepLosses losses = dp.forwardBackward(batch, 1, 0);
-      model.parameters().forEach((k, v) -> {
-        try (NDArray g = v.getGradient()) {
-          out.put(k, g.toFloatArray());
-        }
-      });
+      model.parameters().forEach((k, v) -> out.put(k, Torch.toFloats(v.grad())));
       return losses;
     }
   }
 
   @Test
   void cuttingPaddingOffABatchChangesNeitherLossNorGradient() {
-    GradMode.off();
     HostBatch batch = batches(1, 24).get(0);
     HostBatch cut = BatchParts.trimmed(batch);
     assertThat(cut.maxLen()).as("the tiny corpus has short examples").isLessThan(batch.maxLen());
@@ -114,34 +107,28 @@ class TrainingTest {
 
   /** One replica step on the batch exactly as given (DataParallel would cut it first). */
   private static StepLosses partGradients(HostBatch batch, Map<String, float[]> out) {
-    try (NDManager root = NDManager.newBaseManager();
-        BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 5);
-        ai.djl.training.GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+    try (PointerScope scope = new PointerScope();
+        BertModel model = BertModel.create(tiny(0), ScalarType.Float, "cpu", 5)) {
       StepLosses losses;
-      try (NDManager m = root.newSubManager()) {
-        losses = ReplicaStep.run(model, batch, m, collector, BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS,
-            batch.size(), false, 1, 0, new PhaseTimes());
+      try (PointerScope step = new PointerScope()) {
+        losses = ReplicaStep.run(model, batch, BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS,
+            batch.size(), false, Precision.FP32, 1, 0, new PhaseTimes());
       }
-      model.parameters().forEach((k, v) -> {
-        try (NDArray g = v.getGradient()) {
-          out.put(k, g.toFloatArray());
-        }
-      });
+      model.parameters().forEach((k, v) -> out.put(k, Torch.toFloats(v.grad())));
       return losses;
     }
   }
 
   @Test
   void twoReplicasAndMicroBatchesGiveTheGradientOfTheWholeBatch() {
-    GradMode.off();
     HostBatch batch = batches(1, 15).get(0); // odd, so the parts differ in size
     // with dropout too: each example's masks are keyed by its row in the whole batch, not by the part it runs in
     for (float dropout : new float[] {0f, 0.2f}) {
-      Map<String, float[]> single = summedGradients(List.of(Device.cpu()), 1, batch, dropout);
+      Map<String, float[]> single = summedGradients(List.of("cpu"), 1, batch, dropout);
       for (Map<String, float[]> split : List.of(
-          summedGradients(List.of(Device.cpu(), Device.cpu()), 1, batch, dropout),
-          summedGradients(List.of(Device.cpu()), 3, batch, dropout),
-          summedGradients(List.of(Device.cpu(), Device.cpu()), 4, batch, dropout))) {
+          summedGradients(List.of("cpu", "cpu"), 1, batch, dropout),
+          summedGradients(List.of("cpu"), 3, batch, dropout),
+          summedGradients(List.of("cpu", "cpu"), 4, batch, dropout))) {
         assertSameGradients(split, single);
       }
     }
@@ -149,23 +136,20 @@ class TrainingTest {
 
   /** The master's gradient after one forward-backward, checking that every replica ends the step equal to it. */
   private static Map<String, float[]> summedGradients(
-      List<Device> devices, int microBatches, HostBatch batch, float dropout) {
-    try (NDManager root = NDManager.newBaseManager();
-        BertModel model = BertModel.create(tiny(dropout), root, DataType.FLOAT32, 5);
-        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters(), root);
-        DataParallel dp = new DataParallel(model, devices, root, false, microBatches)) {
+      List<String> devices, int microBatches, HostBatch batch, float dropout) {
+    try (PointerScope scope = new PointerScope();
+        BertModel model = BertModel.create(tiny(dropout), ScalarType.Float, "cpu", 5);
+        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters());
+        DataParallel dp = new DataParallel(model, devices, false, microBatches, Precision.FP32)) {
+      assertThat(dp.size()).isEqualTo(devices.size());
       dp.forwardBackward(batch, 1, 12345);
       Map<String, float[]> grads = new java.util.LinkedHashMap<>();
-      model.parameters().forEach((k, v) -> {
-        try (NDArray g = v.getGradient()) {
-          grads.put(k, g.toFloatArray());
-        }
-      });
+      model.parameters().forEach((k, v) -> grads.put(k, Torch.toFloats(v.grad())));
       adam.step(model.parameters(), 1e-2f);
       dp.broadcastWeights();
       for (BertModel replica : dp.replicas()) {
-        replica.parameters().forEach((k, v) ->
-            assertThat(v.toFloatArray()).as("replica " + k).containsExactly(model.parameters().get(k).toFloatArray()));
+        replica.parameters().forEach((k, v) -> assertThat(Torch.toFloats(v)).as("replica " + k)
+            .containsExactly(Torch.toFloats(model.parameters().get(k))));
       }
       return grads;
     }
@@ -173,12 +157,11 @@ class TrainingTest {
 
   @Test
   void aSmallModelOverfitsFourFixedBatches() {
-    GradMode.off();
     List<HostBatch> fixed = batches(4, 8);
-    try (NDManager root = NDManager.newBaseManager();
-        BertModel model = BertModel.create(tiny(0), root, DataType.FLOAT32, 1);
-        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters(), root);
-        DataParallel dp = new DataParallel(model, List.of(Device.cpu()), root, false)) {
+    try (PointerScope scope = new PointerScope();
+        BertModel model = BertModel.create(tiny(0), ScalarType.Float, "cpu", 1);
+        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters());
+        DataParallel dp = new DataParallel(model, List.of("cpu"), false)) {
       double first = 0;
       double last = 0;
       for (int step = 0; step < 100; step++) {
@@ -195,32 +178,49 @@ class TrainingTest {
     }
   }
 
+  /**
+   * A pointer scope that counts what attaches to it. Opened around a training loop, it catches every tensor handle
+   * (or other native object) that the step makes outside its own per-part scopes: those would pile up for the whole
+   * run in a real one, where only the garbage collector, blind to native memory, would ever free them.
+   */
+  private static final class CountingScope extends PointerScope {
+    private long attached;
+
+    @Override
+    public PointerScope attach(Pointer p) {
+      attached++;
+      return super.attach(p);
+    }
+  }
+
   @Test
-  void aLongTinyRunHoldsNoMoreArraysAndNoMoreMemory() throws Exception {
-    GradMode.off();
+  void aLongTinyRunHoldsNoMoreTensorsAndNoMoreMemory() throws Exception {
     List<HostBatch> fixed = batches(4, 8);
-    try (NDManager root = NDManager.newBaseManager();
-        BertModel model = BertModel.create(tiny(0.1f), root, DataType.FLOAT32, 1);
-        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters(), root);
-        DataParallel dp = new DataParallel(model, List.of(Device.cpu()), root, false)) {
-      int arraysAfterFirst = 0;
+    try (CountingScope outer = new CountingScope();
+        BertModel model = BertModel.create(tiny(0.1f), ScalarType.Float, "cpu", 1);
+        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters());
+        DataParallel dp = new DataParallel(model, List.of("cpu"), false)) {
+      long before = outer.attached;
+      Torch.scalar(1).close();
+      assertThat(outer.attached).as("the counting scope sees a handle made in it").isEqualTo(before + 1);
+      long attachedAfterFirst = 0;
       long rssAfterWarmup = 0;
       long heapAfterWarmup = 0;
       for (int step = 0; step < 300; step++) {
         dp.forwardBackward(fixed.get(step % 4), step + 1, step);
         adam.step(model.parameters(), 3e-3f);
         if (step == 0) {
-          arraysAfterFirst = root.getManagedArrays().size();
+          attachedAfterFirst = outer.attached;
         }
         if (step == 99) {
           rssAfterWarmup = MemoryProbe.rssBytes();
           heapAfterWarmup = MemoryProbe.usedHeapAfterGc();
         }
       }
-      assertThat(root.getManagedArrays()).hasSize(arraysAfterFirst);
+      assertThat(outer.attached).as("native objects left outside the steps' own scopes").isEqualTo(attachedAfterFirst);
       long rssGrowth = MemoryProbe.rssBytes() - rssAfterWarmup;
       long heapGrowth = MemoryProbe.usedHeapAfterGc() - heapAfterWarmup;
-      // the array count above is the exact check; these catch native or heap growth outside DJL's managers
+      // the count above is the exact check; these catch native or heap growth that no Java handle shows
       assertThat(rssGrowth).as("RSS growth over steps 100-300").isLessThan(24L << 20);
       assertThat(heapGrowth).as("heap growth over steps 100-300").isLessThan(8L << 20);
     }
