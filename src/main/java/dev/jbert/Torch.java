@@ -35,6 +35,17 @@ public final class Torch {
   private static volatile boolean loaded;
   private static final Map<String, Device> DEVICES = new ConcurrentHashMap<>();
 
+  static {
+    // JavaCPP refuses every new Pointer (each Tensor handle) with an OutOfMemoryError once the process's resident size
+    // passes maxPhysicalBytes, by default 4 x -Xmx: 1 GB under the launcher's -Xmx256m, though libtorch's memory is no
+    // part of the Java heap. No limit, unless the user set one. Read when JavaCPP's Pointer class initialises, which no
+    // jbert code does before this class.
+    if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null
+        && System.getProperty("org.bytedeco.javacpp.maxphysicalbytes") == null) {
+      System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
+    }
+  }
+
   private Torch() {}
 
   /**

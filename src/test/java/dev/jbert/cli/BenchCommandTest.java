@@ -32,8 +32,12 @@ class BenchCommandTest {
     JsonNode m = Json.mapper().readTree(r.out());
     List<String> keys = new ArrayList<>();
     m.fieldNames().forEachRemaining(keys::add);
-    assertThat(keys).containsExactlyInAnyOrder("pairs_per_s", "step_ms", "data_ms", "forward_ms", "backward_ms", "optimizer_ms",
-        "model_gflops", "matmul_gflops", "flop_ratio", "peak_rss_mb");
+    assertThat(keys).containsExactlyInAnyOrder("device", "precision", "pairs_per_s", "step_ms", "data_ms", "forward_ms",
+        "backward_ms", "optimizer_ms", "model_gflops", "matmul_gflops", "flop_ratio", "peak_rss_mb");
+    // what ran: the defaults
+    assertThat(m.get("device").asText()).isEqualTo("cpu");
+    assertThat(m.get("precision").asText()).isEqualTo("fp32");
+    keys.removeAll(List.of("device", "precision"));
     for (String k : keys) {
       assertThat(m.get(k).asDouble()).as(k).isPositive().isFinite();
     }

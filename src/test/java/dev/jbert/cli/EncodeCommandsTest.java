@@ -4,9 +4,12 @@ import static dev.jbert.cli.CliRun.assertOneLineError;
 import static dev.jbert.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jbert.Json;
+import dev.jbert.Numeric;
+import dev.jbert.Precision;
 import dev.jbert.encode.Bert;
 import dev.jbert.encode.Encoding;
 import dev.jbert.encode.MaskPrediction;
@@ -83,6 +86,31 @@ class EncodeCommandsTest {
         assertThat((float) row.get(h).asDouble()).isEqualTo(e.vector(t)[h]);
       }
     }
+  }
+
+  @Test
+  void encodeInBf16GivesTheFp32VectorsToAboutTwoDigits() throws Exception {
+    assumeTrue(Precision.cpuHasBf16(), "this CPU has no AVX512-BF16 or AMX: --precision bf16 runs fp32 here");
+    CliRun run = run("encode", "--model", dir.toString(), "a crane driver came", "--pair", "he just left",
+        "--precision", "bf16", "--json");
+    JsonNode root = json(run);
+    assertThat(run.err()).isEmpty(); // no "running fp32" note
+    Encoding e = bert.encode("a crane driver came", "he just left");
+    assertThat(root.get("shape").toString()).isEqualTo("[1,10,128]");
+    float[] bf16 = new float[10 * 128];
+    float[] fp32 = new float[10 * 128];
+    for (int t = 0; t < 10; t++) {
+      JsonNode row = root.get("encoding").get(t);
+      for (int h = 0; h < 128; h++) {
+        bf16[t * 128 + h] = (float) row.get(h).asDouble();
+        fp32[t * 128 + h] = e.vector(t)[h];
+      }
+    }
+    // bf16 keeps 8 significant bits (relative rounding 2^-9 = 2e-3) in every product, LayerNorm and the residual
+    // stream stay fp32: the vectors (LayerNorm outputs of about unit scale) agree to about 1e-2 of their largest value
+    Numeric.assertAllClose("bf16 vs fp32 vectors", bf16, fp32, 1e-2, 0);
+    // and bf16 did run: the products were rounded
+    assertThat(Numeric.maxAbsDiff(Numeric.widen(bf16), Numeric.widen(fp32))).isGreaterThan(1e-4);
   }
 
   @Test

@@ -180,10 +180,9 @@ class LauncherTest {
     Path model = cwd.resolve("model");
     dev.jbert.encode.TinyModel.writeRun(model, 64);
     Files.writeString(cwd.resolve("probe"), "");
-    try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager();
-        dev.jbert.model.BertModel big = dev.jbert.model.BertModel.create(new dev.jbert.model.BertConfig(
-            dev.jbert.encode.TinyModel.vocab().size() + 20000, 768, 3072, 12, 1, 0.1f, 1000), m,
-            ai.djl.ndarray.types.DataType.FLOAT32, 1)) {
+    try (dev.jbert.model.BertModel big = dev.jbert.model.BertModel.create(new dev.jbert.model.BertConfig(
+        dev.jbert.encode.TinyModel.vocab().size() + 20000, 768, 3072, 12, 1, 0.1f, 1000),
+        org.bytedeco.pytorch.global.torch.ScalarType.Float, "cpu", 1)) {
       dev.jbert.model.ModelFiles.save(big, model);
     }
     Files.delete(model.resolve("vocab.txt"));
@@ -194,8 +193,7 @@ class LauncherTest {
     }
     Files.write(model.resolve("vocab.txt"), tokens, StandardCharsets.UTF_8);
     assertThat(Files.size(model.resolve("model.safetensors"))).isGreaterThan(100L << 20);
-    ProcessBuilder pb = new ProcessBuilder("java", "-Xmx64m", "-XX:MaxDirectMemorySize=16m", "-Dai.djl.offline=true",
-        "-cp", System.getProperty("java.class.path"), "dev.jbert.cli.JbertCli", "encode", "--model", model.toString(),
+    ProcessBuilder pb = new ProcessBuilder("java", "-Xmx64m", "-XX:MaxDirectMemorySize=16m", "-cp", System.getProperty("java.class.path"), "dev.jbert.cli.JbertCli", "encode", "--model", model.toString(),
         "a crane is flying", "--json");
     pb.redirectErrorStream(true);
     Process p = pb.start();
