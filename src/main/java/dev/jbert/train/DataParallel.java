@@ -14,8 +14,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * Data parallelism done by hand, because DJL's is wrong as shipped (its Adam advances t once per replica): one replica
- * of the model per device, each runs forward and backward on its slice of the batch, the gradients are summed onto the
+ * Data parallelism within one process, as d2l's run spreads over two GPUs: one replica of the model per device, each runs forward and backward on its slice of the batch, the gradients are summed onto the
  * master copy (device 0), the optimiser updates the master once, and the new weights are copied to the other
  * replicas. With one device the master is the only replica and nothing is copied.
  *

@@ -10,7 +10,7 @@ import java.util.List;
  * @param pairsPerS sum of batch sizes over the sum of timed step seconds
  * @param steps steps done (fewer than asked when the run was interrupted)
  * @param seconds timed training seconds
- * @param devices the devices, e.g. [cpu()]
+ * @param devices the devices as libtorch names them, e.g. [cpu] or [cuda:0, cuda:1]
  * @param params number of model parameters
  */
 public record TrainingSummary(
