@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
-import dev.jbert.Json;
 import dev.jbert.Torch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,7 +38,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * BOOL.
  */
 public final class SafeTensors {
-  private static final ObjectMapper JSON = Json.mapper();
+  /** Plain Jackson, not jbert's style ({@link dev.jbert.Json}): entries keep the reference writer's key order. */
+  private static final ObjectMapper JSON = new ObjectMapper();
   /** The reference implementation refuses headers above 100 MB. */
   private static final long MAX_HEADER = 100L * 1024 * 1024;
 
