@@ -69,7 +69,7 @@ public final class Torch {
       }
       String platform = Loader.getPlatform();
       try {
-        for (String pkg : new String[] {"javacpp", "openblas", "pytorch"}) {
+        for (String pkg : new String[] {"javacpp", "openblas", "mkl", "pytorch"}) {
           for (String folder : new String[] {platform, platform + "-gpu"}) {
             String path = "/org/bytedeco/" + pkg + "/" + folder + "/";
             if (Loader.class.getResource(path) == null) {
@@ -84,6 +84,12 @@ public final class Torch {
       } catch (IOException e) {
         throw new JbertException("cannot extract libtorch into JavaCPP's cache: " + e.getMessage()
             + "; free some disk space or point -Dorg.bytedeco.javacpp.cachedir elsewhere", e);
+      }
+      if (!System.getProperty("org.bytedeco.openblas.load", "").isEmpty()) {
+        // another BLAS under OpenBLAS's name (-Dorg.bytedeco.openblas.load=mkl_rt with MKL's jars on the class path):
+        // the preset honours the property only when its own classes are loaded first, not as torch's dependency
+        Loader.load(org.bytedeco.openblas.presets.openblas_nolapack.class);
+        Loader.load(org.bytedeco.openblas.presets.openblas.class);
       }
       Loader.load(torch.class);
       // autocast keeps a lower-precision copy of each weight until at::autocast::clear_cache(), which the Java bindings
