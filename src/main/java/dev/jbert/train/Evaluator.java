@@ -71,9 +71,9 @@ public final class Evaluator {
         Tensor rows = PretrainingLoss.rows(encoded, Torch.to(Torch.longs(real.rowIndex()), device)); // (N, H)
         Tensor labels = Torch.to(Torch.longs(real.labels()), device);
         int slotCount = real.labels().length;
-        for (int chunk = 0; chunk < slotCount; chunk += ReplicaStep.HEAD_CHUNK_ROWS) {
+        for (int chunk = 0; chunk < slotCount; chunk += ChunkedMlmHead.CHUNK_ROWS) {
           try (PointerScope chunkScope = new PointerScope()) {
-            int size = Math.min(slotCount, chunk + ReplicaStep.HEAD_CHUNK_ROWS) - chunk;
+            int size = Math.min(slotCount, chunk + ChunkedMlmHead.CHUNK_ROWS) - chunk;
             Tensor logits = model.mlmHead(rows.narrow(0, chunk, size));
             Tensor chunkLabels = labels.narrow(0, chunk, size);
             mlmSum += PretrainingLoss.crossEntropySum(logits, chunkLabels, null).item_double();

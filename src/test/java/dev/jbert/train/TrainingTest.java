@@ -41,7 +41,7 @@ class TrainingTest {
   void theChunkedHeadGivesTheLossAndGradientsOfTheUnchunkedAllSlotsPath() {
     HostBatch batch = batches(1, 400).get(0);
     assertThat(RealSlots.of(batch).labels().length).as("more real slots than one chunk")
-        .isGreaterThan(ReplicaStep.HEAD_CHUNK_ROWS);
+        .isGreaterThan(ChunkedMlmHead.CHUNK_ROWS);
     Map<String, float[]> gradsAll = new java.util.LinkedHashMap<>();
     Map<String, float[]> gradsChunked = new java.util.LinkedHashMap<>();
     StepLosses all = gradients(batch, true, gradsAll);
