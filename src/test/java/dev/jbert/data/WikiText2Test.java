@@ -196,6 +196,15 @@ class WikiText2Test {
     }
   }
 
+  /**
+   * The default settings build exactly the examples they built before the own-corpus options existed (format, masking
+   * rate and split, whole-word masking): the digest was taken from commit 931c0c9, so any change of the d2l path shows.
+   */
+  @Test
+  void theDefaultSettingsBuildTheSameExamplesAsBeforeTheCorpusAndMaskingOptions() throws Exception {
+    assertThat(digest(dataset)).isEqualTo("def2ad01897079e5421528af15462f2f056800385e610ce470cb1221a2bf1dc3");
+  }
+
   /** A SHA-256 over the vocabulary in id order and every field of every example, in order. */
   static String digest(PretrainingDataset d) throws Exception {
     MessageDigest sha = MessageDigest.getInstance("SHA-256");
