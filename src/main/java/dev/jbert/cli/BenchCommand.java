@@ -2,7 +2,6 @@ package dev.jbert.cli;
 
 import dev.jbert.JbertException;
 import dev.jbert.Json;
-import dev.jbert.data.Corpus;
 import dev.jbert.data.PretrainingDataset;
 import dev.jbert.model.BertConfig;
 import dev.jbert.train.BenchResult;
@@ -61,8 +60,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (warmup < 0) {
       throw new JbertException("--warmup must be 0 or more, got " + warmup);
     }
-    Corpus corpus = dataOptions.openCorpus(spec.commandLine().getErr());
-    PretrainingDataset data = PretrainingDataset.build(corpus.trainLines(), dataOptions.config());
+    PretrainingDataset data = dataOptions.openCorpus(spec.commandLine().getErr()).buildTrain(dataOptions.config());
     TrainConfig train = TrainConfig.builder().batchSize(batchSize).steps(warmup + steps)
         .seed(dataOptions.config().seed()).mlmAllSlots(mlmAllSlots).microBatches(microBatches).build();
     BertConfig d2l = BertConfig.d2l(data.vocab().size());

@@ -1,5 +1,6 @@
 package dev.jbert.cli;
 
+import dev.jbert.data.PretrainingCorpus;
 import dev.jbert.train.EvalResult;
 import dev.jbert.train.Pretraining;
 import dev.jbert.train.RunFolder;
@@ -109,13 +110,24 @@ public final class PretrainCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Pretraining.Builder b = Pretraining.builder().corpus(dataOptions.openCorpus(err));
     CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+    // a resume without --data reads the run's own corpus
+    Pretraining.Builder b = Pretraining.builder()
+        .corpus(dataOptions.spec(resume == null ? dataOptions.paths(err) : dataOptions.data));
     if (parsed.hasMatchedOption("--max-len")) {
       b.maxLen(dataOptions.maxLen);
     }
     if (parsed.hasMatchedOption("--seed")) {
       b.seed(dataOptions.seed);
+    }
+    if (dataOptions.maskRate != null) {
+      b.maskRate(dataOptions.maskRate);
+    }
+    if (dataOptions.maskSplit != null) {
+      b.maskSplit(dataOptions.maskSplit);
+    }
+    if (dataOptions.wholeWordMasking) {
+      b.wholeWordMasking(true);
     }
     if (this.out != null) {
       b.out(this.out);
@@ -218,6 +230,13 @@ public final class PretrainCommand implements Callable<Integer> {
 
     ProgressListener(PrintWriter err) {
       this.err = err;
+    }
+
+    @Override
+    public void onCorpus(PretrainingCorpus corpus) {
+      err.printf("corpus: %s, format %s%s%n", String.join(" ", corpus.spec().paths()), corpus.format().cliName(),
+          corpus.detection().map(d -> " (detected: " + d + ")").orElse(""));
+      err.flush();
     }
 
     @Override

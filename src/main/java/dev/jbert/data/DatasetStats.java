@@ -6,8 +6,10 @@ import java.util.List;
  * What a build of the pretraining examples produced; {@code ./jbert data --json} prints it.
  *
  * @param vocabSize tokens in the vocabulary, reserved ones included (20256 on WikiText-2's training split)
- * @param paragraphs kept lines
- * @param sentences sentences of the kept lines
+ * @param documents documents: WikiText's kept lines (d2l's paragraphs), the other formats' documents or paragraphs
+ * @param sentences sentences of the documents
+ * @param tokens words of the sentences
+ * @param unknownShare share of {@code tokens} outside the vocabulary ({@code <unk>}, the corpus's own included)
  * @param examples sentence pairs left after the max_len drop
  * @param meanValidLen mean real length of an example
  * @param meanMlmPreds mean number of masked-LM predictions of an example
@@ -18,7 +20,7 @@ import java.util.List;
  *     ends and ends with one, as WikiText does)
  */
 public record DatasetStats(
-    int vocabSize, int paragraphs, int sentences, int examples, double meanValidLen, double meanMlmPreds,
+    int vocabSize, int documents, int sentences, long tokens, double unknownShare, int examples, double meanValidLen, double meanMlmPreds,
     double isNextFraction, List<String> vocabHead, double seconds, String corpusSha256) {
 
   public DatasetStats {
@@ -27,7 +29,7 @@ public record DatasetStats(
 
   /** The same statistics with another wall time (the CLI reports the time from the archive on). */
   public DatasetStats withSeconds(double newSeconds) {
-    return new DatasetStats(vocabSize, paragraphs, sentences, examples, meanValidLen, meanMlmPreds, isNextFraction,
+    return new DatasetStats(vocabSize, documents, sentences, tokens, unknownShare, examples, meanValidLen, meanMlmPreds, isNextFraction,
         vocabHead, newSeconds, corpusSha256);
   }
 }
