@@ -224,6 +224,7 @@ public final class PretrainCommand implements Callable<Integer> {
   private static final class ProgressListener implements Pretraining.Listener, AutoCloseable {
     private final PrintWriter err;
     private RunFolder run;
+    private PretrainingCorpus corpus;
     private Progress training;
     private Progress validation;
     private int steps;
@@ -234,13 +235,13 @@ public final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public void onCorpus(PretrainingCorpus corpus) {
-      err.printf("corpus: %s, format %s%s%n", String.join(" ", corpus.spec().paths()), corpus.format().cliName(),
-          corpus.detection().map(d -> " (detected: " + d + ")").orElse(""));
-      err.flush();
+      this.corpus = corpus; // said with the data line, so that a corpus that gives no examples is one error line
     }
 
     @Override
     public void onData(int trainPairs, int validPairs, int vocabSize, double seconds) {
+      err.printf("corpus: %s, format %s%s%n", String.join(" ", corpus.spec().paths()), corpus.format().cliName(),
+          corpus.detection().map(d -> " (detected: " + d + ")").orElse(""));
       err.printf(Locale.ROOT, "data: %d training pairs, %d validation pairs, vocabulary %d (%.1f s)%n",
           trainPairs, validPairs, vocabSize, seconds);
       err.printf("run folder: %s%n", run.dir());
