@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
     name = "pretrain",
     mixinStandardHelpOptions = true,
     description = {
-      "Pretrain BERT (masked LM + next sentence prediction) on WikiText-2 and write a run folder:",
+      "Pretrain BERT (masked LM + next sentence prediction) on WikiText-2 or your own text and write a run folder:",
       "config.json, vocab.txt, model.safetensors, metrics.csv, loss.png/.svg, checkpoint.safetensors, summary.json.",
       "Defaults are d2l's reference run: batch 512, max_len 64, 50 steps, Adam lr 3e-3.",
       "Ctrl-C stops within seconds and leaves a run folder that --resume continues; a second Ctrl-C aborts at once."
@@ -74,7 +74,7 @@ public final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<date-time>).")
   Path out;
 
-  @Option(names = "--eval-every", paramLabel = "N", description = "Evaluate on wiki.valid.tokens every N steps and"
+  @Option(names = "--eval-every", paramLabel = "N", description = "Evaluate on the validation text every N steps and"
       + " at the end; 0 = never (default: only at the end).")
   Integer evalEvery;
 
@@ -83,8 +83,9 @@ public final class PretrainCommand implements Callable<Integer> {
   Integer checkpointEvery;
 
   @Option(names = "--resume", paramLabel = "RUN", description = "Continue the run in this folder from its checkpoint,"
-      + " with its own settings; only --steps, --devices, --data, --eval-every, --checkpoint-every and"
-      + " --micro-batches may be passed, and config.json records what they changed.")
+      + " with its own settings and corpus (recorded in config.json); only --steps, --devices, --data (the same text,"
+      + " moved), --eval-every, --checkpoint-every and --micro-batches may be passed, and config.json records what"
+      + " they changed.")
   Path resume;
 
   @Option(names = "--micro-batches", paramLabel = "N", description = "Run each device's share of a batch in N parts,"

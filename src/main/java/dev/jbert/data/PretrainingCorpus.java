@@ -37,13 +37,6 @@ public final class PretrainingCorpus {
     this.sha256 = sha256;
   }
 
-  /** WikiText-2 already opened, as d2l reads it. */
-  public static PretrainingCorpus of(Corpus corpus) {
-    CorpusSpec spec = new CorpusSpec(List.of(corpus.source().toAbsolutePath().toString()),
-        CorpusFormat.WIKITEXT.cliName(), null, List.of(), 0.0);
-    return new PretrainingCorpus(spec, null, corpus, null, null, null, corpus.trainSha256());
-  }
-
   /** Reads the corpus; a {@link JbertException} naming the problem for a missing, binary, non-UTF-8 or empty one. */
   public static PretrainingCorpus open(CorpusSpec spec) {
     if (spec.paths().isEmpty()) {

@@ -68,11 +68,9 @@ public final class Pretraining {
     PretrainingCorpus corpus = openCorpus(saved);
     b.listener.onCorpus(corpus);
     if (saved != null) {
-      if (saved.corpus() != null && !sameReading(saved.corpus(), corpus.spec())) {
-        throw new JbertException("the corpus is read otherwise than when run " + run.dir() + " was started (format "
-            + saved.corpus().format() + ", locale " + saved.corpus().locale() + ", validation "
-            + saved.corpus().valid() + " or share " + saved.corpus().validShare() + "): resume it with its own"
-            + " settings");
+      if (saved.corpus() != null && !reading(saved.corpus()).equals(reading(corpus.spec()))) {
+        throw new JbertException("the corpus is read with " + reading(corpus.spec()) + ", but run " + run.dir()
+            + " was started with " + reading(saved.corpus()) + ": resume it with its own settings");
       }
       if (!saved.dataSha256().equals(corpus.trainSha256())) {
         throw new JbertException("the training text differs from the one run " + run.dir() + " was started on"
@@ -134,10 +132,10 @@ public final class Pretraining {
     return PretrainingCorpus.open(spec);
   }
 
-  /** Whether two specs read text the same way (paths aside). */
-  private static boolean sameReading(CorpusSpec a, CorpusSpec b) {
-    return a.format().equals(b.format()) && java.util.Objects.equals(a.locale(), b.locale())
-        && a.valid().isEmpty() == b.valid().isEmpty() && java.util.Objects.equals(a.validShare(), b.validShare());
+  /** How a spec reads its text, paths aside: what a resume may not change. */
+  private static String reading(CorpusSpec spec) {
+    return "format " + spec.format() + ", locale " + (spec.locale() == null ? "root" : spec.locale())
+        + ", validation " + (spec.valid().isEmpty() ? "share " + spec.validShare() : "files");
   }
 
   /** The masked-LM rules: d2l's with what was set changed. */
