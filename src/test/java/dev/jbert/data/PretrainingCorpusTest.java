@@ -150,6 +150,22 @@ class PretrainingCorpusTest {
   }
 
   @Test
+  void wikiTextKeepsItsOwnValidationFileUnlessValidNamesAnother() throws Exception {
+    write("wiki/wiki.train.tokens", " a b . c d \n e f . a b \n");
+    write("wiki/wiki.valid.tokens", " a b . c d \n");
+    Path other = write("other.tokens", " e f . a b . c d \n");
+    PretrainingCorpus own = PretrainingCorpus.open(spec(dir.resolve("wiki"), null));
+    PretrainingDataset train = own.buildTrain(new DataConfig(16, 1, 0));
+    assertThat(own.format()).isEqualTo(CorpusFormat.WIKITEXT);
+    assertThat(own.buildValid(train.vocab(), new DataConfig(16, 1, 0)).orElseThrow().examples()).hasSize(1);
+    PretrainingCorpus given = PretrainingCorpus.open(new CorpusSpec(List.of(dir.resolve("wiki").toString()), null,
+        null, List.of(other.toString()), null));
+    assertThat(given.buildValid(train.vocab(), new DataConfig(16, 1, 0)).orElseThrow().examples()).hasSize(2);
+    assertThat(given.spec().valid()).containsExactly(other.toString());
+    assertThat(given.trainSha256()).isEqualTo(own.trainSha256());
+  }
+
+  @Test
   void badCorporaAreOneLineErrorsNamingTheProblem() throws Exception {
     Path empty = write("empty.txt", "\n  \n\n");
     assertThatThrownBy(() -> PretrainingCorpus.open(spec(empty, null))).isInstanceOf(JbertException.class)
