@@ -183,10 +183,22 @@ public final class PretrainingCorpus {
     }
   }
 
-  /** The training examples (the vocabulary built from the training text). */
+  /**
+   * The training examples (the vocabulary built from the training text); a corpus without two sentences in a row in
+   * any document is refused, since it gives no pair to train on.
+   */
   public PretrainingDataset buildTrain(DataConfig config) {
-    return wikitext != null ? PretrainingDataset.build(wikitext, config)
-        : PretrainingDataset.buildDocuments(train, null, config, sha256);
+    if (wikitext != null) {
+      return PretrainingDataset.build(wikitext, config); // a kept WikiText line always holds two sentences
+    }
+    PretrainingDataset d = PretrainingDataset.buildDocuments(train, null, config, sha256);
+    if (d.draws().pairsDrawn() == 0) {
+      throw new JbertException("the corpus gives no sentence pair: each of its " + d.stats().documents()
+          + " documents has one sentence, and next-sentence prediction needs two in a row ("
+          + (format() == CorpusFormat.DOCUMENTS ? "documents format: one sentence per line, a blank line between"
+              + " documents" : "text format: a paragraph of two sentences or more") + ")");
+    }
+    return d;
   }
 
   /** The validation examples encoded with {@code vocab}; empty when the corpus has no validation text. */

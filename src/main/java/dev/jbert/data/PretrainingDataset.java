@@ -81,21 +81,14 @@ public final class PretrainingDataset {
   /**
    * Builds the examples from documents of sentences (the {@code documents} and {@code text} formats): each sentence
    * is tokenized as d2l's words (lower case, split on white space), a "not next" sentence comes from another
-   * document. With {@code vocab} null the vocabulary is built from these documents (the training split), and a
-   * corpus without two sentences in a row in any document is refused, since it gives no pair.
+   * document. With {@code vocab} null the vocabulary is built from these documents (the training split).
    *
    * @param sha256 the checksum the statistics report (of the text the documents came from)
    */
   public static PretrainingDataset buildDocuments(
       List<List<String>> documents, Vocab vocab, DataConfig config, String sha256) {
-    PretrainingDataset d = build(TokenizedCorpus.ofDocuments(documents), vocab, config, () -> sha256,
+    return build(TokenizedCorpus.ofDocuments(documents), vocab, config, () -> sha256,
         RandomSentence.OTHER_DOCUMENT);
-    if (vocab == null && d.draws.pairsDrawn() == 0) {
-      throw new JbertException("the corpus gives no sentence pair: each of its " + d.stats.documents()
-          + " documents has one sentence, and next-sentence prediction needs two in a row (documents format: one"
-          + " sentence per line, a blank line between documents)");
-    }
-    return d;
   }
 
   /**
@@ -152,8 +145,8 @@ public final class PretrainingDataset {
     String checksum = sha.get();
     double seconds = (System.nanoTime() - start) / 1e9;
     DatasetStats stats = stats(v, ids, examples, seconds, checksum);
-    return new PretrainingDataset(config, v, masker, ids, examples.toArray(CompactExample[]::new), sources.toArray(int[][]::new),
-        draws, stats);
+    return new PretrainingDataset(config, v, masker, ids, examples.toArray(CompactExample[]::new),
+        sources.toArray(int[][]::new), draws, stats);
   }
 
   private record ParagraphExamples(List<CompactExample> examples, List<int[]> sources, long[] counts) {}

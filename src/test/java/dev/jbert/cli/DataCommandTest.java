@@ -58,7 +58,8 @@ class DataCommandTest {
     CliRun r = run("data", "--data", tinyCorpus().toString(), "--verbose");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("max_len 64, max_preds 10, min_freq 5, seed 0, mask rate 0.15, split 0.8/0.1/0.1\n")
-        .contains("format            wikitext (detected: WikiText-2's layout)\n").contains("documents         2").contains("examples          3").contains("example 0:\ntokens: <cls> ");
+        .contains("format            wikitext (detected: WikiText-2's layout)\n").contains("documents         2")
+        .contains("examples          3").contains("example 0:\ntokens: <cls> ");
   }
 
   @Test

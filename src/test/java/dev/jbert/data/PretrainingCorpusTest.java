@@ -183,6 +183,9 @@ class PretrainingCorpusTest {
         .hasMessage("the corpus gives no sentence pair: each of its 3 documents has one sentence, and next-sentence"
             + " prediction needs two in a row (documents format: one sentence per line, a blank line between"
             + " documents)");
+    Path oneSentenceParagraphs = write("headlines.txt", "Markets rise.\nRain expected today.\n");
+    assertThatThrownBy(() -> PretrainingCorpus.open(spec(oneSentenceParagraphs, "text"))
+        .buildTrain(DataConfig.defaults())).hasMessageEndingWith("(text format: a paragraph of two sentences or more)");
     assertThatThrownBy(() -> PretrainingCorpus.open(spec(singles, "poems")))
         .hasMessage("unknown --format 'poems': use wikitext, documents or text (or leave it out to detect it)");
     assertThatThrownBy(() -> new CorpusSpec(List.of("x"), null, "no_such_locale!", List.of(), null))
