@@ -73,6 +73,11 @@ class PretrainingCorpusTest {
     List<List<String>> wrapped = CorpusFormat.TEXT.documents(List.of("The cat sat. It was", "warm! Was it?", "",
         "Dogs bark."), Locale.ROOT);
     assertThat(wrapped).containsExactly(List.of("The cat sat.", "It was warm!", "Was it?"), List.of("Dogs bark."));
+    // the JDK's rules: a decimal point and "e.g." stay inside, "Mr." ends a sentence; German's rules are the same
+    String tricky = "Mr. Smith ran 3.5 km, e.g. here. Done.";
+    List<String> expected = List.of("Mr.", "Smith ran 3.5 km, e.g. here.", "Done.");
+    assertThat(CorpusFormat.sentences(tricky, Locale.ROOT)).isEqualTo(expected);
+    assertThat(CorpusFormat.sentences(tricky, Locale.GERMAN)).isEqualTo(expected);
     List<List<String>> perLine = CorpusFormat.TEXT.documents(List.of("One. Two.", "Three."), Locale.ROOT);
     assertThat(perLine).containsExactly(List.of("One.", "Two."), List.of("Three."));
     assertThat(CorpusFormat.DOCUMENTS.documents(List.of(" a b ", "c", "", "", "d", "  "), Locale.ROOT))
