@@ -3,7 +3,6 @@ package dev.jbert.cli;
 import dev.jbert.JbertException;
 import dev.jbert.Json;
 import dev.jbert.Precision;
-import dev.jbert.data.Corpus;
 import dev.jbert.data.PretrainingDataset;
 import dev.jbert.model.BertConfig;
 import dev.jbert.train.BenchResult;
@@ -71,8 +70,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     String on = DeviceSpec.parse(device).get(0);
     Precision runs = precision.resolve(on, spec.commandLine().getErr());
-    Corpus corpus = dataOptions.openCorpus(spec.commandLine().getErr());
-    PretrainingDataset data = PretrainingDataset.build(corpus.trainLines(), dataOptions.config());
+    PretrainingDataset data = dataOptions.openCorpus(spec.commandLine().getErr()).buildTrain(dataOptions.config());
     TrainConfig train = TrainConfig.builder().batchSize(batchSize).steps(warmup + steps)
         .seed(dataOptions.config().seed()).mlmAllSlots(mlmAllSlots).microBatches(microBatches).precision(runs).build();
     BertConfig d2l = BertConfig.d2l(data.vocab().size());

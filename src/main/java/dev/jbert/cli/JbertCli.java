@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     name = "jbert",
     mixinStandardHelpOptions = true,
     versionProvider = JbertCli.Version.class,
-    description = "Pretrain d2l's BERT on WikiText-2 and encode text with it.",
+    description = "Pretrain d2l's BERT on WikiText-2 or your own text and encode text with it.",
     subcommands = {
       PretrainCommand.class,
       DataCommand.class,

@@ -1,5 +1,6 @@
 package dev.jbert.cli;
 
+import dev.jbert.data.PretrainingCorpus;
 import dev.jbert.train.EvalResult;
 import dev.jbert.train.DeviceSpec;
 import dev.jbert.train.Pretraining;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Option;
     name = "pretrain",
     mixinStandardHelpOptions = true,
     description = {
-      "Pretrain BERT (masked LM + next sentence prediction) on WikiText-2 and write a run folder:",
+      "Pretrain BERT (masked LM + next sentence prediction) on WikiText-2 or your own text and write a run folder:",
       "config.json, vocab.txt, model.safetensors, metrics.csv, loss.png/.svg, checkpoint.safetensors, summary.json.",
       "Defaults are d2l's reference run: batch 512, max_len 64, 50 steps, Adam lr 3e-3.",
       "Ctrl-C stops within seconds and leaves a run folder that --resume continues; a second Ctrl-C aborts at once."
@@ -76,7 +77,7 @@ public final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<date-time>).")
   Path out;
 
-  @Option(names = "--eval-every", paramLabel = "N", description = "Evaluate on wiki.valid.tokens every N steps and"
+  @Option(names = "--eval-every", paramLabel = "N", description = "Evaluate on the validation text every N steps and"
       + " at the end; 0 = never (default: only at the end).")
   Integer evalEvery;
 
@@ -85,8 +86,9 @@ public final class PretrainCommand implements Callable<Integer> {
   Integer checkpointEvery;
 
   @Option(names = "--resume", paramLabel = "RUN", description = "Continue the run in this folder from its checkpoint,"
-      + " with its own settings; only --steps, --devices, --data, --eval-every, --checkpoint-every and"
-      + " --micro-batches may be passed, and config.json records what they changed.")
+      + " with its own settings and corpus (recorded in config.json); only --steps, --devices, --data (the same text,"
+      + " moved), --eval-every, --checkpoint-every and --micro-batches may be passed, and config.json records what"
+      + " they changed.")
   Path resume;
 
   @Option(names = "--micro-batches", paramLabel = "N", description = "Run each device's share of a batch in N parts,"
@@ -112,13 +114,24 @@ public final class PretrainCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Pretraining.Builder b = Pretraining.builder().corpus(dataOptions.openCorpus(err));
     CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+    // a resume without --data reads the run's own corpus
+    Pretraining.Builder b = Pretraining.builder()
+        .corpus(dataOptions.spec(resume == null ? dataOptions.paths(err) : dataOptions.data));
     if (parsed.hasMatchedOption("--max-len")) {
       b.maxLen(dataOptions.maxLen);
     }
     if (parsed.hasMatchedOption("--seed")) {
       b.seed(dataOptions.seed);
+    }
+    if (dataOptions.maskRate != null) {
+      b.maskRate(dataOptions.maskRate);
+    }
+    if (dataOptions.maskSplit != null) {
+      b.maskSplit(dataOptions.maskSplit);
+    }
+    if (dataOptions.wholeWordMasking) {
+      b.wholeWordMasking(true);
     }
     if (this.out != null) {
       b.out(this.out);
@@ -219,6 +232,7 @@ public final class PretrainCommand implements Callable<Integer> {
   private static final class ProgressListener implements Pretraining.Listener, AutoCloseable {
     private final PrintWriter err;
     private RunFolder run;
+    private PretrainingCorpus corpus;
     private Progress training;
     private Progress validation;
     private int steps;
@@ -228,7 +242,14 @@ public final class PretrainCommand implements Callable<Integer> {
     }
 
     @Override
+    public void onCorpus(PretrainingCorpus corpus) {
+      this.corpus = corpus; // said with the data line, so that a corpus that gives no examples is one error line
+    }
+
+    @Override
     public void onData(int trainPairs, int validPairs, int vocabSize, double seconds) {
+      err.printf("corpus: %s, format %s%s%n", String.join(" ", corpus.spec().paths()), corpus.format().cliName(),
+          corpus.detection().map(d -> " (detected: " + d + ")").orElse(""));
       err.printf(Locale.ROOT, "data: %d training pairs, %d validation pairs, vocabulary %d (%.1f s)%n",
           trainPairs, validPairs, vocabSize, seconds);
       err.printf("run folder: %s%n", run.dir());

@@ -31,8 +31,8 @@ public final class VocabCommand implements Callable<Integer> {
       paramLabel = "PATH",
       required = true,
       arity = "1..*",
-      description = "UTF-8 text: files, folders (their .txt and .gz files, all levels) or a wikitext-2-v1.zip (its "
-          + "wiki.train.tokens). Several may follow one --data.")
+      description = "UTF-8 text: files, folders (their .txt and .gz files, all levels), globs ('texts/*.txt') or a"
+          + " wikitext-2-v1.zip (its wiki.train.tokens). Several may follow one --data.")
   List<Path> data;
 
   @Option(

@@ -10,11 +10,10 @@ import dev.jbert.JbertException;
  * @param seed every random draw of the build (paragraph shuffle, NSP pairs, masks) derives from it
  * @param dynamicMasking draw new masked-LM targets for every epoch after the first (RoBERTa's dynamic masking, spec
  *     section 5); false (d2l) keeps the masks drawn when the examples were built
+ * @param masking the masked-LM rate, split and whole-word option; absent (a config.json written before it existed)
+ *     means d2l's
  */
-public record DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMasking) {
-  /** The fraction of the tokens of a pair that the masked LM predicts. */
-  public static final double MLM_FRACTION = 0.15;
-
+public record DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMasking, MaskConfig masking) {
   public DataConfig {
     if (maxLen < 5) {
       throw new JbertException("max_len must be at least 5 (room for <cls> a <sep> b <sep>), got " + maxLen
@@ -23,6 +22,12 @@ public record DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMask
     if (minFreq < 1) {
       throw new JbertException("min_freq must be at least 1, got " + minFreq);
     }
+    masking = masking == null ? MaskConfig.d2l() : masking;
+  }
+
+  /** d2l's masks, drawn once or every epoch. */
+  public DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMasking) {
+    this(maxLen, minFreq, seed, dynamicMasking, MaskConfig.d2l());
   }
 
   /** Static masks, as d2l. */
@@ -37,16 +42,21 @@ public record DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMask
 
   /** The same settings with another max_len. */
   public DataConfig withMaxLen(int newMaxLen) {
-    return new DataConfig(newMaxLen, minFreq, seed, dynamicMasking);
+    return new DataConfig(newMaxLen, minFreq, seed, dynamicMasking, masking);
   }
 
   /** The same settings with another seed. */
   public DataConfig withSeed(long newSeed) {
-    return new DataConfig(maxLen, minFreq, newSeed, dynamicMasking);
+    return new DataConfig(maxLen, minFreq, newSeed, dynamicMasking, masking);
   }
 
-  /** Padded length of the prediction arrays: {@code round_half_even(maxLen * 0.15)} (10 for max_len 64). */
+  /** The same settings with other masked-LM rules. */
+  public DataConfig withMasking(MaskConfig newMasking) {
+    return new DataConfig(maxLen, minFreq, seed, dynamicMasking, newMasking);
+  }
+
+  /** Padded length of the prediction arrays: the predictions of a pair of max_len tokens (10 for 64 at 0.15). */
   public int maxPreds() {
-    return (int) Math.rint(maxLen * MLM_FRACTION);
+    return masking.predictions(maxLen);
   }
 }

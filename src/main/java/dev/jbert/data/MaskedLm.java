@@ -1,47 +1,91 @@
 package dev.jbert.data;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
-/** Spec section 5: the masked-LM targets of one sentence pair (d2l's {@code _get_mlm_data_from_tokens}). */
+/**
+ * Spec section 5: the masked-LM targets of one sentence pair (d2l's {@code _get_mlm_data_from_tokens}), with the
+ * options of {@link MaskConfig}: another rate, another split and whole-word masking (Google's
+ * {@code create_masked_lm_predictions} with {@code do_whole_word_mask}).
+ */
 public final class MaskedLm {
   /** What a chosen position became. */
   public enum Action { MASK, KEEP, RANDOM }
 
-  private MaskedLm() {}
+  private final MaskConfig config;
+  private final int vocabSize;
+  private final boolean[] continuation; // per token id: starts with ##; null unless whole-word masking
 
-  /** {@code max(1, round_half_even(length * 0.15))}: Python's {@code round}, so length 30 gives 4, not 5. */
-  public static int numPredictions(int length) {
-    return Math.max(1, (int) Math.rint(length * DataConfig.MLM_FRACTION));
+  /** Masks drawn by {@code config} over a vocabulary of these tokens (id = index). */
+  public MaskedLm(MaskConfig config, List<String> vocabTokens) {
+    this.config = config;
+    this.vocabSize = vocabTokens.size();
+    if (config.wholeWord()) {
+      continuation = new boolean[vocabSize];
+      for (int id = 0; id < vocabSize; id++) {
+        continuation[id] = vocabTokens.get(id).startsWith(MaskConfig.CONTINUATION);
+      }
+    } else {
+      continuation = null;
+    }
   }
 
   /**
-   * Chooses the predicted positions of {@code tokens[0..length)} and replaces them in place: a uniform random order of
-   * the positions that are not {@code <cls>}/{@code <sep>}, taken until {@link #numPredictions} are chosen; each becomes
-   * {@code <mask>} (80%), stays (10%) or becomes a uniform random id of the whole vocabulary (10%).
+   * Chooses the predicted positions of {@code tokens[0..length)} and replaces them in place. The candidates are the
+   * words of the positions that are not {@code <cls>}/{@code <sep>} (each token a word of its own, unless whole-word
+   * masking joins a {@code ##} token to the word before it in the same segment); they are taken in a uniform random
+   * order until {@link MaskConfig#predictions} tokens are chosen, a word that would overshoot skipped as Google does.
+   * Each chosen token becomes {@code <mask>}, stays, or becomes a uniform random id of the whole vocabulary.
+   *
+   * <p>The draws are d2l's in d2l's order (the whole order first, then one or two numbers per token), so a
+   * vocabulary without {@code ##} tokens gives the same masks with and without whole-word masking.
    *
    * @param actions counts of each {@link Action} taken, indexed by ordinal, incremented here
    * @return the chosen positions, increasing; the labels are the original {@code tokens} at them
    */
-  public static int[] maskInPlace(int[] tokens, int length, int vocabSize, SplittableRandom rng, long[] actions) {
-    int[] candidates = new int[length];
+  public int[] maskInPlace(int[] tokens, int length, SplittableRandom rng, long[] actions) {
+    int[] wordStart = new int[length];
+    int[] wordLen = new int[length];
     int n = 0;
     for (int i = 0; i < length; i++) {
-      if (tokens[i] != Vocab.CLS && tokens[i] != Vocab.SEP) {
-        candidates[n++] = i;
+      int t = tokens[i];
+      if (t == Vocab.CLS || t == Vocab.SEP) {
+        continue;
+      }
+      boolean joins = continuation != null && continuation[t] && n > 0 && wordStart[n - 1] + wordLen[n - 1] == i;
+      if (joins) {
+        wordLen[n - 1]++;
+      } else {
+        wordStart[n] = i;
+        wordLen[n] = 1;
+        n++;
       }
     }
-    int k = Math.min(numPredictions(length), n);
-    // A partial Fisher-Yates shuffle: its first k entries are distributed as the first k of a full shuffle.
-    for (int i = 0; i < k; i++) {
-      int j = i + rng.nextInt(n - i);
-      int t = candidates[i];
-      candidates[i] = candidates[j];
-      candidates[j] = t;
+    int k = config.predictions(length);
+    int[] words = new int[n];
+    for (int w = 0; w < n; w++) {
+      words[w] = w;
     }
-    int[] positions = Arrays.copyOf(candidates, k);
+    int[] chosen = new int[Math.min(k, length)];
+    int c = 0;
+    // A partial Fisher-Yates shuffle: its first entries are distributed as the first of a full shuffle.
+    for (int i = 0; i < n && c < k; i++) {
+      int j = i + rng.nextInt(n - i);
+      int w = words[j];
+      words[j] = words[i];
+      words[i] = w;
+      if (c + wordLen[w] <= k) {
+        for (int p = wordStart[w]; p < wordStart[w] + wordLen[w]; p++) {
+          chosen[c++] = p;
+        }
+      }
+    }
+    int[] positions = Arrays.copyOf(chosen, c);
+    double keepGivenNotMasked = config.keepGivenNotMasked();
     for (int position : positions) {
-      Action action = rng.nextDouble() < 0.8 ? Action.MASK : rng.nextDouble() < 0.5 ? Action.KEEP : Action.RANDOM;
+      Action action = rng.nextDouble() < config.mask() ? Action.MASK
+          : rng.nextDouble() < keepGivenNotMasked ? Action.KEEP : Action.RANDOM;
       actions[action.ordinal()]++;
       switch (action) {
         case MASK -> tokens[position] = Vocab.MASK;

@@ -16,16 +16,29 @@ import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
 /**
- * Spec sections 2-6 as one pure stage: corpus lines + {@link DataConfig} to padded {@link PretrainingExample}s and
- * {@link DatasetStats}. Every draw comes from {@code config.seed()}: the paragraph shuffle from one stream, then each
- * paragraph's NSP pairs and masks from its own stream, so the paragraphs are built on all cores and the result does not
- * depend on the thread schedule.
+ * Spec sections 2-6 as one pure stage: corpus lines (or documents of sentences) + {@link DataConfig} to padded
+ * {@link PretrainingExample}s and {@link DatasetStats}. Every draw comes from {@code config.seed()}: the paragraph
+ * shuffle from one stream, then each paragraph's NSP pairs and masks from its own stream, so the paragraphs are built
+ * on all cores and the result does not depend on the thread schedule. A WikiText paragraph and a document of the
+ * other formats play the same part; only where a "not next" sentence comes from differs (see {@link RandomSentence}).
  */
 public final class PretrainingDataset {
   private static final int VOCAB_HEAD = 12;
 
+  /** Where the b of a "not next" pair comes from. */
+  private enum RandomSentence {
+    /** d2l: a uniform random paragraph (the same one included), then a uniform random sentence of it. */
+    ANY_PARAGRAPH,
+    /**
+     * Google BERT's {@code create_pretraining_data.py}: a uniform random other document (the same one only when there
+     * is no other), then a uniform random sentence of it.
+     */
+    OTHER_DOCUMENT
+  }
+
   private final DataConfig config;
   private final Vocab vocab;
+  private final MaskedLm masker;
   private final int[][][] paragraphs; // shuffled order, (paragraph, sentence, token id)
   private final CompactExample[] examples;
   private final int[][] sources; // per example: paragraph and sentence of a, paragraph and sentence of b
@@ -43,10 +56,11 @@ public final class PretrainingDataset {
    */
   public record DrawCounts(long pairsDrawn, long isNextDrawn, long masked, long kept, long randomized) {}
 
-  private PretrainingDataset(DataConfig config, Vocab vocab, int[][][] paragraphs, CompactExample[] examples,
-      int[][] sources, DrawCounts draws, DatasetStats stats) {
+  private PretrainingDataset(DataConfig config, Vocab vocab, MaskedLm masker, int[][][] paragraphs,
+      CompactExample[] examples, int[][] sources, DrawCounts draws, DatasetStats stats) {
     this.config = config;
     this.vocab = vocab;
+    this.masker = masker;
     this.paragraphs = paragraphs;
     this.examples = examples;
     this.sources = sources;
@@ -61,7 +75,20 @@ public final class PretrainingDataset {
 
   /** Builds the examples with a given vocabulary (the training split's, for the validation split). */
   public static PretrainingDataset build(List<String> lines, Vocab vocab, DataConfig config) {
-    return build(lines, vocab, config, () -> sha256(lines));
+    return build(TokenizedCorpus.of(lines), vocab, config, () -> sha256(lines), RandomSentence.ANY_PARAGRAPH);
+  }
+
+  /**
+   * Builds the examples from documents of sentences (the {@code documents} and {@code text} formats): each sentence
+   * is tokenized as d2l's words (lower case, split on white space), a "not next" sentence comes from another
+   * document. With {@code vocab} null the vocabulary is built from these documents (the training split).
+   *
+   * @param sha256 the checksum the statistics report (of the text the documents came from)
+   */
+  public static PretrainingDataset buildDocuments(
+      List<List<String>> documents, Vocab vocab, DataConfig config, String sha256) {
+    return build(TokenizedCorpus.ofDocuments(documents), vocab, config, () -> sha256,
+        RandomSentence.OTHER_DOCUMENT);
   }
 
   /**
@@ -69,15 +96,18 @@ public final class PretrainingDataset {
    * file's, taken from its bytes.
    */
   public static PretrainingDataset build(Corpus corpus, DataConfig config) {
-    return build(corpus.trainLines(), null, config, corpus::trainSha256);
+    return build(TokenizedCorpus.of(corpus.trainLines()), null, config, corpus::trainSha256,
+        RandomSentence.ANY_PARAGRAPH);
   }
 
-  private static PretrainingDataset build(List<String> lines, Vocab vocab, DataConfig config, Supplier<String> sha) {
+  private static PretrainingDataset build(TokenizedCorpus corpus, Vocab vocab, DataConfig config,
+      Supplier<String> sha, RandomSentence randomSentence) {
     long start = System.nanoTime();
-    TokenizedCorpus corpus = TokenizedCorpus.of(lines);
     int[][][] ids = corpus.paragraphs;
     if (ids.length == 0) {
-      throw new JbertException("the corpus has no paragraph (no line contains \" . \"): pass --data with WikiText-2");
+      throw new JbertException(randomSentence == RandomSentence.ANY_PARAGRAPH
+          ? "the corpus has no paragraph (no line contains \" . \"): pass --data with WikiText-2"
+          : "the corpus is empty: it holds no word");
     }
     SplittableRandom root = new SplittableRandom(config.seed());
     shuffle(ids, root);
@@ -95,8 +125,10 @@ public final class PretrainingDataset {
       }
     });
 
+    MaskedLm masker = new MaskedLm(config.masking(), v.tokens());
     List<ParagraphExamples> built = IntStream.range(0, ids.length).parallel()
-        .mapToObj(i -> buildParagraph(i, ids, v.size(), config, new SplittableRandom(Seeds.mix(paragraphSeed, i))))
+        .mapToObj(i -> buildParagraph(i, ids, masker, config, randomSentence,
+            new SplittableRandom(Seeds.mix(paragraphSeed, i))))
         .toList();
 
     List<CompactExample> examples = new ArrayList<>();
@@ -113,8 +145,8 @@ public final class PretrainingDataset {
     String checksum = sha.get();
     double seconds = (System.nanoTime() - start) / 1e9;
     DatasetStats stats = stats(v, ids, examples, seconds, checksum);
-    return new PretrainingDataset(config, v, ids, examples.toArray(CompactExample[]::new), sources.toArray(int[][]::new),
-        draws, stats);
+    return new PretrainingDataset(config, v, masker, ids, examples.toArray(CompactExample[]::new),
+        sources.toArray(int[][]::new), draws, stats);
   }
 
   private record ParagraphExamples(List<CompactExample> examples, List<int[]> sources, long[] counts) {}
@@ -130,13 +162,13 @@ public final class PretrainingDataset {
    */
   private record CompactExample(int[] tokens, int bStart, int[] predPositions, int[] labels, boolean isNext) {
     /** The same pair with masks drawn afresh from {@code rng} (the original tokens put back first). */
-    CompactExample remasked(int vocabSize, SplittableRandom rng) {
+    CompactExample remasked(MaskedLm masker, SplittableRandom rng) {
       int[] fresh = tokens.clone();
       for (int k = 0; k < predPositions.length; k++) {
         fresh[predPositions[k]] = labels[k];
       }
       int[] original = fresh.clone();
-      int[] positions = MaskedLm.maskInPlace(fresh, fresh.length, vocabSize, rng, new long[MaskedLm.Action.values().length]);
+      int[] positions = masker.maskInPlace(fresh, fresh.length, rng, new long[MaskedLm.Action.values().length]);
       int[] newLabels = new int[positions.length];
       for (int k = 0; k < positions.length; k++) {
         newLabels[k] = original[positions[k]];
@@ -157,8 +189,8 @@ public final class PretrainingDataset {
   }
 
   /** Spec sections 4-6 for paragraph {@code p}: NSP pairs, the max_len drop, masks, padding. */
-  private static ParagraphExamples buildParagraph(
-      int p, int[][][] paragraphs, int vocabSize, DataConfig config, SplittableRandom rng) {
+  private static ParagraphExamples buildParagraph(int p, int[][][] paragraphs, MaskedLm masker, DataConfig config,
+      RandomSentence randomSentence, SplittableRandom rng) {
     int[][] paragraph = paragraphs[p];
     List<CompactExample> examples = new ArrayList<>();
     List<int[]> sources = new ArrayList<>();
@@ -169,7 +201,12 @@ public final class PretrainingDataset {
       int sb = i + 1;
       boolean isNext = rng.nextDouble() < 0.5;
       if (!isNext) { // a random sentence of a random paragraph; it may by chance be the true next one
-        pb = rng.nextInt(paragraphs.length);
+        if (randomSentence == RandomSentence.ANY_PARAGRAPH || paragraphs.length == 1) {
+          pb = rng.nextInt(paragraphs.length);
+        } else {
+          pb = rng.nextInt(paragraphs.length - 1);
+          pb += pb >= p ? 1 : 0;
+        }
         sb = rng.nextInt(paragraphs[pb].length);
       }
       counts[0]++;
@@ -179,7 +216,7 @@ public final class PretrainingDataset {
       if (a.length + b.length + 3 > config.maxLen()) {
         continue;
       }
-      examples.add(compact(a, b, isNext, vocabSize, rng, actions));
+      examples.add(compact(a, b, isNext, masker, rng, actions));
       sources.add(new int[] {p, i, pb, sb});
     }
     for (int c = 0; c < actions.length; c++) {
@@ -189,11 +226,11 @@ public final class PretrainingDataset {
   }
 
   private static CompactExample compact(
-      int[] a, int[] b, boolean isNext, int vocabSize, SplittableRandom rng, long[] actions) {
+      int[] a, int[] b, boolean isNext, MaskedLm masker, SplittableRandom rng, long[] actions) {
     int validLen = a.length + b.length + 3;
     int[] tokens = tokens(a, b, validLen);
     int[] original = tokens.clone();
-    int[] positions = MaskedLm.maskInPlace(tokens, validLen, vocabSize, rng, actions);
+    int[] positions = masker.maskInPlace(tokens, validLen, rng, actions);
     int[] labels = new int[positions.length];
     for (int k = 0; k < positions.length; k++) {
       labels[k] = original[positions[k]];
@@ -233,8 +270,16 @@ public final class PretrainingDataset {
   private static DatasetStats stats(Vocab vocab, int[][][] paragraphs, List<CompactExample> examples,
       double seconds, String sha) {
     int sentences = 0;
+    long tokens = 0;
+    long unknown = 0;
     for (int[][] p : paragraphs) {
       sentences += p.length;
+      for (int[] sentence : p) {
+        tokens += sentence.length;
+        for (int id : sentence) {
+          unknown += id == Vocab.UNK ? 1 : 0;
+        }
+      }
     }
     long validLen = 0;
     long preds = 0;
@@ -245,8 +290,9 @@ public final class PretrainingDataset {
       next += e.isNext() ? 1 : 0;
     }
     double n = Math.max(1, examples.size());
-    return new DatasetStats(vocab.size(), paragraphs.length, sentences, examples.size(), validLen / n, preds / n,
-        next / n, vocab.tokens().subList(0, Math.min(VOCAB_HEAD, vocab.size())), seconds, sha);
+    return new DatasetStats(vocab.size(), paragraphs.length, sentences, tokens, unknown / (double) Math.max(1, tokens),
+        examples.size(), validLen / n, preds / n, next / n,
+        vocab.tokens().subList(0, Math.min(VOCAB_HEAD, vocab.size())), seconds, sha);
   }
 
   private static String sha256(List<String> lines) {
@@ -271,7 +317,7 @@ public final class PretrainingDataset {
    * is read, so the list holds no padding.
    */
   public List<PretrainingExample> examples() {
-    return new Examples(examples, config.maxLen(), config.maxPreds(), null, 0);
+    return new Examples(examples, config.maxLen(), config.maxPreds(), null, masker);
   }
 
   /**
@@ -284,7 +330,7 @@ public final class PretrainingDataset {
       return examples();
     }
     return new Examples(examples, config.maxLen(), config.maxPreds(), Seeds.mix(config.seed() ^ DYNAMIC_MASKS, epoch),
-        vocab.size());
+        masker);
   }
 
   /** Keeps the dynamic masks' streams apart from the build's (which come from the same seed). */
@@ -295,21 +341,21 @@ public final class PretrainingDataset {
     private final int maxLen;
     private final int maxPreds;
     private final Long maskSeed; // null: the masks drawn at build time
-    private final int vocabSize;
+    private final MaskedLm masker;
 
-    Examples(CompactExample[] examples, int maxLen, int maxPreds, Long maskSeed, int vocabSize) {
+    Examples(CompactExample[] examples, int maxLen, int maxPreds, Long maskSeed, MaskedLm masker) {
       this.examples = examples;
       this.maxLen = maxLen;
       this.maxPreds = maxPreds;
       this.maskSeed = maskSeed;
-      this.vocabSize = vocabSize;
+      this.masker = masker;
     }
 
     @Override
     public PretrainingExample get(int index) {
       CompactExample e = examples[index];
       if (maskSeed != null) {
-        e = e.remasked(vocabSize, new SplittableRandom(Seeds.mix(maskSeed, index)));
+        e = e.remasked(masker, new SplittableRandom(Seeds.mix(maskSeed, index)));
       }
       return e.padded(maxLen, maxPreds);
     }

@@ -12,9 +12,11 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,7 +27,8 @@ import java.util.zip.ZipException;
 
 /**
  * Plain-text input: files as given, the {@code .txt} and {@code .gz} files of a folder (all levels, in path order),
- * and a {@code wikitext-2-v1.zip} (its {@code wiki.train.tokens}). A {@code .gz} file is decompressed as it streams.
+ * the files a glob matches ({@code texts/*.txt}, {@code texts/**.gz}), and a {@code wikitext-2-v1.zip} (its
+ * {@code wiki.train.tokens}). A {@code .gz} file is decompressed as it streams.
  * The text must be UTF-8; invalid bytes and NUL bytes (a binary file) are one-line errors naming the file and the
  * byte offset.
  */
@@ -34,11 +37,16 @@ public final class TextFiles {
 
   private TextFiles() {}
 
-  /** The files that {@code paths} stand for, in order; a {@link JbertException} for a missing path or empty folder. */
+  /**
+   * The files that {@code paths} stand for, in order; a {@link JbertException} for a missing path, an empty folder or
+   * a glob that matches nothing.
+   */
   public static List<Path> expand(List<Path> paths) {
     List<Path> files = new ArrayList<>();
     for (Path path : paths) {
-      if (Files.isDirectory(path)) {
+      if (!Files.exists(path) && isGlob(path.toString())) {
+        files.addAll(glob(path));
+      } else if (Files.isDirectory(path)) {
         List<Path> found;
         try (Stream<Path> walk = Files.walk(path)) {
           found = walk.filter(Files::isRegularFile).filter(TextFiles::isTextName).sorted().toList();
@@ -57,6 +65,44 @@ public final class TextFiles {
       }
     }
     return files;
+  }
+
+  /** Whether {@code path} holds a glob wildcard ({@code * ? [ \{}), so that it is matched, not opened. */
+  public static boolean isGlob(String path) {
+    return path.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
+  }
+
+  /**
+   * The regular files that match {@code pattern} (Java's glob syntax: {@code *} within a name, {@code **} across
+   * folders), in path order. The walk starts at the folder before the first name with a wildcard.
+   */
+  private static List<Path> glob(Path pattern) {
+    Path base = pattern.isAbsolute() ? pattern.getRoot() : Path.of(".");
+    int first = 0;
+    while (first < pattern.getNameCount() - 1 && !isGlob(pattern.getName(first).toString())) {
+      base = base.resolve(pattern.getName(first));
+      first++;
+    }
+    Path rest = pattern.subpath(first, pattern.getNameCount());
+    PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + rest);
+    int depth = rest.toString().contains("**") ? Integer.MAX_VALUE : rest.getNameCount();
+    Path root = base;
+    List<Path> found;
+    if (!Files.isDirectory(root)) {
+      found = List.of();
+    } else {
+      try (Stream<Path> walk = Files.walk(root, depth)) {
+        found = walk.filter(Files::isRegularFile).filter(p -> matcher.matches(root.relativize(p)))
+            .map(Path::normalize) // ./texts/a.txt as texts/a.txt
+            .sorted().toList();
+      } catch (IOException | UncheckedIOException e) {
+        throw new JbertException("cannot list the folder " + root + " (" + e.getMessage() + ")");
+      }
+    }
+    if (found.isEmpty()) {
+      throw new JbertException("no file matches " + pattern + ": pass files, folders or a glob that matches some");
+    }
+    return found;
   }
 
   private static boolean isTextName(Path file) {

@@ -68,6 +68,39 @@ final class TokenizedCorpus {
     return new TokenizedCorpus(table, Arrays.copyOf(counts, table.size()), paragraphs);
   }
 
+  /**
+   * Documents of sentences as d2l's words ({@link Paragraphs#tokenize}), in order; a sentence without a word and a
+   * document without a sentence are left out.
+   */
+  static TokenizedCorpus ofDocuments(List<List<String>> documents) {
+    TokenTable table = new TokenTable(1 << 14);
+    int[] counts = new int[1 << 14];
+    List<int[][]> paragraphs = new ArrayList<>(documents.size());
+    List<int[]> sentences = new ArrayList<>();
+    for (List<String> document : documents) {
+      sentences.clear();
+      for (String sentence : document) {
+        List<String> words = Paragraphs.tokenize(sentence);
+        if (words.isEmpty()) {
+          continue;
+        }
+        int[] ids = new int[words.size()];
+        for (int i = 0; i < ids.length; i++) {
+          ids[i] = table.idOf(words.get(i));
+          if (ids[i] >= counts.length) {
+            counts = Arrays.copyOf(counts, counts.length * 2);
+          }
+          counts[ids[i]]++;
+        }
+        sentences.add(ids);
+      }
+      if (!sentences.isEmpty()) {
+        paragraphs.add(sentences.toArray(int[][]::new));
+      }
+    }
+    return new TokenizedCorpus(table, Arrays.copyOf(counts, table.size()), paragraphs.toArray(int[][][]::new));
+  }
+
   private static Chunk chunk(List<String> lines) {
     LineTokenizer tokenizer = new LineTokenizer();
     for (String line : lines) {

@@ -3,11 +3,13 @@ package dev.jbert.train;
 import dev.jbert.JbertException;
 import dev.jbert.JbertVersion;
 import dev.jbert.Precision;
-import dev.jbert.data.Corpus;
 import dev.jbert.data.CorpusLocator;
+import dev.jbert.data.CorpusSpec;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.Downloader;
+import dev.jbert.data.MaskConfig;
 import dev.jbert.data.Mirror;
+import dev.jbert.data.PretrainingCorpus;
 import dev.jbert.data.PretrainingDataset;
 import dev.jbert.data.PretrainingExample;
 import dev.jbert.data.Vocab;
@@ -31,6 +33,10 @@ import java.util.function.BooleanSupplier;
 public final class Pretraining {
   /** What a run reports besides the training loop: the examples it built. */
   public interface Listener extends Pretrainer.Listener {
+    /** The corpus is open (its format detected, when no format was given). */
+    default void onCorpus(PretrainingCorpus corpus) {}
+
+
     /** The examples are built: training pairs, validation pairs, vocabulary size, seconds it took. */
     default void onData(int trainPairs, int validPairs, int vocabSize, double seconds) {}
   }
@@ -54,11 +60,17 @@ public final class Pretraining {
 
   /** Builds the data and trains; the summary says whether it was interrupted. */
   public TrainingSummary run() {
-    Corpus corpus = b.corpus != null ? b.corpus : Corpus.open(CorpusLocator.locate(b.data, System.getenv(),
-        new Downloader(Mirror.WIKITEXT_2, Downloader.Listener.NONE)));
-    RunConfig saved = null;
-    if (b.resume != null) {
-      saved = run.readConfig();
+    RunConfig saved = b.resume != null ? run.readConfig() : null;
+    if (saved != null) {
+      refuseRunSettings();
+    }
+    PretrainingCorpus corpus = openCorpus(saved);
+    b.listener.onCorpus(corpus);
+    if (saved != null) {
+      if (saved.corpus() != null && !reading(saved.corpus()).equals(reading(corpus.spec()))) {
+        throw new JbertException("the corpus is read with " + reading(corpus.spec()) + ", but run " + run.dir()
+            + " was started with " + reading(saved.corpus()) + ": resume it with its own settings");
+      }
       if (!saved.dataSha256().equals(corpus.trainSha256())) {
         throw new JbertException("the training text differs from the one run " + run.dir() + " was started on"
             + " (SHA-256 " + corpus.trainSha256() + " vs " + saved.dataSha256() + "): pass the same --data");
@@ -67,16 +79,17 @@ public final class Pretraining {
       throw new JbertException("the folder " + run.dir() + " already holds a run: pass another --out, or --resume "
           + run.dir() + " to continue it");
     }
-    RunConfig config = saved != null ? resumedConfig(saved) : null;
+    RunConfig config = saved != null ? resumedConfig(saved, corpus) : null;
 
     long t0 = System.nanoTime();
     DataConfig dataConfig = saved != null ? saved.data() : new DataConfig(
         b.maxLen != null ? b.maxLen : DataConfig.defaults().maxLen(), DataConfig.defaults().minFreq(),
-        b.seed != null ? b.seed : DataConfig.defaults().seed(), b.dynamicMasking != null && b.dynamicMasking);
+        b.seed != null ? b.seed : DataConfig.defaults().seed(), b.dynamicMasking != null && b.dynamicMasking,
+        masking());
     if (saved == null) {
       checkMaxLen(dataConfig); // before the examples are built: a long max_len takes memory
     }
-    PretrainingDataset train = PretrainingDataset.build(corpus.trainLines(), dataConfig);
+    PretrainingDataset train = corpus.buildTrain(dataConfig);
     if (saved != null) {
       Vocab savedVocab = Vocab.load(run.file(RunFolder.VOCAB));
       if (!savedVocab.equals(train.vocab())) {
@@ -87,8 +100,8 @@ public final class Pretraining {
       config = newConfig(corpus, train);
     }
     DataConfig validConfig = config.data().withSeed(Evaluator.VALIDATION_SEED);
-    List<PretrainingExample> valid = corpus.validLines()
-        .map(lines -> PretrainingDataset.build(lines, train.vocab(), validConfig).examples())
+    List<PretrainingExample> valid = corpus.buildValid(train.vocab(), validConfig)
+        .map(PretrainingDataset::examples)
         .orElse(List.of());
     b.listener.onData(train.examples().size(), valid.size(), train.vocab().size(), (System.nanoTime() - t0) / 1e9);
 
@@ -96,6 +109,44 @@ public final class Pretraining {
     return new Pretrainer(config, devices).run(
         new Pretrainer.Data(train.examples(), valid, train.vocab(), train::examples), run, saved != null, b.listener,
         b.stop);
+  }
+
+  /**
+   * The corpus: an opened one, or the spec given (with {@code data}), or on a resume the run's own (its paths replaced
+   * by the spec's when it has some), else WikiText-2 looked up as {@code ./jbert} does.
+   */
+  private PretrainingCorpus openCorpus(RunConfig saved) {
+    if (b.corpus != null) {
+      return b.corpus;
+    }
+    CorpusSpec spec = b.corpusSpec;
+    if (saved != null && saved.corpus() != null) {
+      spec = spec == null || spec.paths().isEmpty() ? saved.corpus() : saved.corpus().withPaths(spec.paths());
+    }
+    if (spec == null || spec.paths().isEmpty()) {
+      String wikiText = CorpusLocator.locate(null, System.getenv(),
+          new Downloader(Mirror.WIKITEXT_2, Downloader.Listener.NONE)).toString();
+      spec = spec == null ? CorpusSpec.of(Path.of(wikiText)) : spec.withPaths(List.of(wikiText));
+    }
+    return PretrainingCorpus.open(spec);
+  }
+
+  /** How a spec reads its text, paths aside: what a resume may not change. */
+  private static String reading(CorpusSpec spec) {
+    return "format " + spec.format() + ", locale " + (spec.locale() == null ? "root" : spec.locale())
+        + ", validation " + (spec.valid().isEmpty() ? "share " + spec.validShare() : "files");
+  }
+
+  /** The masked-LM rules: d2l's with what was set changed. */
+  private MaskConfig masking() {
+    MaskConfig m = MaskConfig.d2l();
+    if (b.maskRate != null) {
+      m = m.withRate(b.maskRate);
+    }
+    if (b.maskSplit != null) {
+      m = m.withSplit(b.maskSplit);
+    }
+    return b.wholeWordMasking != null ? m.withWholeWord(b.wholeWordMasking) : m;
   }
 
   private void checkMaxLen(DataConfig data) {
@@ -106,7 +157,7 @@ public final class Pretraining {
     return Preset.named(b.preset != null ? b.preset : Preset.D2L.cliName());
   }
 
-  private RunConfig newConfig(Corpus corpus, PretrainingDataset dataset) {
+  private RunConfig newConfig(PretrainingCorpus corpus, PretrainingDataset dataset) {
     Preset preset = preset();
     TrainConfig.Builder t = TrainConfig.builder().seed(dataset.config().seed());
     int steps = b.steps != null ? b.steps : TrainConfig.reference().steps();
@@ -125,7 +176,7 @@ public final class Pretraining {
         b.ffnHidden != null ? b.ffnHidden : p.ffnHidden(), b.heads != null ? b.heads : p.heads(),
         b.layers != null ? b.layers : p.layers(), b.dropout != null ? b.dropout : p.dropout(), p.maxPositions());
     return new RunConfig(model, dataset.config(), t.build(), List.of(devices()), corpus.trainSha256(),
-        JbertVersion.get());
+        JbertVersion.get(), List.of(), corpus.spec());
   }
 
   /** The settings a resume may change; everything else comes from the run and may not be passed. */
@@ -151,7 +202,8 @@ public final class Pretraining {
     return b.devices != null ? b.devices : "all";
   }
 
-  private RunConfig resumedConfig(RunConfig saved) {
+  /** A resume keeps the run's own settings: passing one of them is refused, before anything is read. */
+  private void refuseRunSettings() {
     List<String> fixed = new ArrayList<>();
     addIfSet(fixed, "--batch-size", b.batchSize);
     addIfSet(fixed, "--lr", b.lr);
@@ -166,11 +218,23 @@ public final class Pretraining {
     addIfSet(fixed, "--seed", b.seed);
     addIfSet(fixed, "--masking", b.dynamicMasking);
     addIfSet(fixed, "--mlm-all-slots", b.mlmAllSlots);
+    addIfSet(fixed, "--mask-rate", b.maskRate);
+    addIfSet(fixed, "--mask-split", b.maskSplit);
+    addIfSet(fixed, "--whole-word-masking", b.wholeWordMasking);
+    if (b.corpusSpec != null) {
+      addIfSet(fixed, "--format", b.corpusSpec.format());
+      addIfSet(fixed, "--locale", b.corpusSpec.locale());
+      addIfSet(fixed, "--valid", b.corpusSpec.valid().isEmpty() ? null : b.corpusSpec.valid());
+      addIfSet(fixed, "--valid-share", b.corpusSpec.validShare());
+    }
     if (!fixed.isEmpty()) {
       throw new JbertException(String.join(", ", fixed) + " cannot change when a run is resumed (the run keeps"
           + " its own, in " + run.file(RunFolder.CONFIG) + "): leave " + (fixed.size() == 1 ? "it" : "them")
           + " out, or start a new run");
     }
+  }
+
+  private RunConfig resumedConfig(RunConfig saved, PretrainingCorpus corpus) {
     int done = Checkpoint.stepOf(run.file(RunFolder.CHECKPOINT));
     int planned = saved.train().steps();
     int steps;
@@ -189,7 +253,7 @@ public final class Pretraining {
     TrainConfig.Builder t = saved.train().toBuilder().steps(steps);
     applyResumable(t);
     return saved.resumed(done, t.build(), b.devices != null ? List.of(b.devices) : saved.devices(),
-        JbertVersion.get());
+        saved.corpus() != null ? corpus.spec() : null, JbertVersion.get());
   }
 
   private static void addIfSet(List<String> names, String name, Object value) {
@@ -208,8 +272,8 @@ public final class Pretraining {
    * and checkpoint intervals.
    */
   public static final class Builder {
-    private Path data;
-    private Corpus corpus;
+    private CorpusSpec corpusSpec;
+    private PretrainingCorpus corpus;
     private Path out;
     private Path resume;
     private String preset;
@@ -230,6 +294,9 @@ public final class Pretraining {
     private Integer microBatches;
     private Boolean mlmAllSlots;
     private Boolean dynamicMasking;
+    private Double maskRate;
+    private String maskSplit;
+    private Boolean wholeWordMasking;
     private String devices;
     private Precision precision;
     private Listener listener = new Listener() {};
@@ -237,14 +304,26 @@ public final class Pretraining {
 
     private Builder() {}
 
-    /** WikiText-2: a zip, a folder or wiki.train.tokens; default: the lookup of ./jbert (see the README). */
+    /**
+     * The corpus: WikiText-2 (a zip, a folder or wiki.train.tokens) or text files, format detected; default: the
+     * lookup of ./jbert (see the README), or on {@link #resume} the run's own.
+     */
     public Builder data(Path v) {
-      data = v;
+      corpusSpec = CorpusSpec.of(v);
+      return this;
+    }
+
+    /**
+     * The corpus with its format, locale and validation text. On {@link #resume} only its paths may be given (the
+     * same text, moved); the rest belongs to the run.
+     */
+    public Builder corpus(CorpusSpec v) {
+      corpusSpec = v;
       return this;
     }
 
     /** An already opened corpus, instead of {@link #data}. */
-    public Builder corpus(Corpus v) {
+    public Builder corpus(PretrainingCorpus v) {
       corpus = v;
       return this;
     }
@@ -355,6 +434,24 @@ public final class Pretraining {
       return this;
     }
 
+    /** The share of a pair's tokens the masked LM predicts (default 0.15). */
+    public Builder maskRate(double v) {
+      maskRate = v;
+      return this;
+    }
+
+    /** The shares mask,keep,random of the predicted tokens (default "0.8,0.1,0.1"). */
+    public Builder maskSplit(String v) {
+      maskSplit = v;
+      return this;
+    }
+
+    /** Predict whole words: a ##piece with the word it continues (default false). */
+    public Builder wholeWordMasking(boolean v) {
+      wholeWordMasking = v;
+      return this;
+    }
+
     /** cpu, gpu, gpu:0,1 or all (default). */
     public Builder devices(String v) {
       devices = v;
@@ -379,7 +476,7 @@ public final class Pretraining {
     }
 
     public Pretraining build() {
-      if (data != null && corpus != null) {
+      if (corpusSpec != null && corpus != null) {
         throw new IllegalArgumentException("pass data or corpus, not both");
       }
       if (out != null && resume != null) {

@@ -1,5 +1,6 @@
 package dev.jbert.train;
 
+import dev.jbert.data.CorpusSpec;
 import dev.jbert.data.DataConfig;
 import dev.jbert.model.BertConfig;
 import java.util.ArrayList;
@@ -12,10 +13,12 @@ import java.util.Map;
  * text (a resumed run must read the same data), the jbert version that wrote it, and what each resume changed.
  *
  * @param resumes one entry per {@code --resume}, oldest first (empty for a run never resumed)
+ * @param corpus where the training text came from and how it was read, so that a resume reopens it without
+ *     {@code --data}; null in a run folder written before it was recorded (WikiText-2 is then looked up)
  */
 public record RunConfig(
     BertConfig model, DataConfig data, TrainConfig train, List<String> devices, String dataSha256,
-    String jbertVersion, List<Resume> resumes) {
+    String jbertVersion, List<Resume> resumes, CorpusSpec corpus) {
 
   /**
    * One {@code --resume}: the step it continued from and the settings it changed, each as "old -> new".
@@ -37,11 +40,15 @@ public record RunConfig(
 
   public RunConfig(BertConfig model, DataConfig data, TrainConfig train, List<String> devices, String dataSha256,
       String jbertVersion) {
-    this(model, data, train, devices, dataSha256, jbertVersion, List.of());
+    this(model, data, train, devices, dataSha256, jbertVersion, List.of(), null);
   }
 
-  /** This config continued at {@code atStep} with other training settings and devices, the change recorded. */
-  public RunConfig resumed(int atStep, TrainConfig newTrain, List<String> newDevices, String version) {
+  /**
+   * This config continued at {@code atStep} with other training settings, devices and corpus paths (the same text,
+   * moved), the change recorded.
+   */
+  public RunConfig resumed(int atStep, TrainConfig newTrain, List<String> newDevices, CorpusSpec newCorpus,
+      String version) {
     Map<String, String> changed = new java.util.TreeMap<>();
     note(changed, "steps", train.steps(), newTrain.steps());
     note(changed, "micro_batches", train.microBatches(), newTrain.microBatches());
@@ -49,9 +56,13 @@ public record RunConfig(
     note(changed, "skip_eval", train.skipEval(), newTrain.skipEval());
     note(changed, "checkpoint_every", train.checkpointEvery(), newTrain.checkpointEvery());
     note(changed, "devices", devices, newDevices);
+    if (corpus != null && newCorpus != null) {
+      note(changed, "data", String.join(" ", corpus.paths()), String.join(" ", newCorpus.paths()));
+    }
     List<Resume> history = new ArrayList<>(resumes);
     history.add(new Resume(atStep, changed, version));
-    return new RunConfig(model, data, newTrain, newDevices, dataSha256, jbertVersion, history);
+    return new RunConfig(model, data, newTrain, newDevices, dataSha256, jbertVersion, history,
+        newCorpus != null ? newCorpus : corpus);
   }
 
   private static void note(Map<String, String> changed, String name, Object before, Object after) {

@@ -113,7 +113,7 @@ class LauncherTest {
         .contains("validation: MLM loss").doesNotContain("run folder");
     // a log, not a terminal: plain lines, no carriage returns or colour codes, nothing said twice
     String err = run.stderr();
-    assertThat(err).doesNotContain("\r").doesNotContain("\u001b[").startsWith("data: ");
+    assertThat(err).doesNotContain("\r").doesNotContain("\u001b[").startsWith("corpus: ").contains("\ndata: ");
     assertThat(err.lines().filter(l -> l.equals("run folder: runs/" + folder.getFileName()))).hasSize(1);
     assertThat(err).doesNotContain("validation: MLM loss");
     assertThat(err.lines().filter(l -> l.startsWith("pretrain 2/2"))).hasSize(1);

@@ -138,4 +138,86 @@ class PretrainCommandTest {
     assertOneLineError(pretrain("--data", TestData.sharedZip().toString(), "--preset", "huge", "--out", "/nonexistent"),
         "unknown model preset 'huge'; use one of d2l, base, large");
   }
+
+  /** 40 documents of 3 sentences over 10 words, one sentence per line. */
+  private static Path documentsCorpus(Path dir) throws Exception {
+    StringBuilder text = new StringBuilder();
+    for (int d = 0; d < 40; d++) {
+      for (int s = 0; s < 3; s++) {
+        text.append("the cat sat on the mat number ").append(s).append(" .\n");
+      }
+      text.append("\n");
+    }
+    Files.createDirectories(dir);
+    return Files.writeString(dir.resolve("docs.txt"), text);
+  }
+
+  private static final String[] TINY = {"--steps", "2", "--batch-size", "8", "--layers", "1", "--hidden", "16",
+      "--heads", "2", "--ffn-hidden", "32", "--devices", "cpu"};
+
+  private static CliRun pretrain(List<String> args, String... more) {
+    List<String> all = new ArrayList<>(args);
+    all.addAll(List.of(more));
+    return pretrain(all.toArray(String[]::new));
+  }
+
+  @Test
+  void aRunOnOwnDocumentsRecordsItsCorpusAndMaskingAndResumesWithoutData(@TempDir Path tmp) throws Exception {
+    Path docs = documentsCorpus(tmp.resolve("texts"));
+    Path run = tmp.resolve("run");
+    CliRun r = pretrain(List.of(TINY), "--data", docs.toString(), "--valid-share", "0.1", "--mask-rate", "0.2",
+        "--mask-split", "0.7,0.2,0.1", "--whole-word-masking", "--out", run.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).startsWith("corpus: " + docs.toAbsolutePath() + ", format documents (detected: 100% of the"
+        + " first 120 lines hold one sentence)\n").contains("data: 72 training pairs, 8 validation pairs,"
+        + " vocabulary 15");
+    assertThat(r.out()).contains("validation: MLM loss");
+    JsonNode config = Json.mapper().readTree(run.resolve("config.json").toFile());
+    assertThat(config.at("/corpus/paths/0").asText()).isEqualTo(docs.toAbsolutePath().toString());
+    assertThat(config.at("/corpus/format").asText()).isEqualTo("documents");
+    assertThat(config.at("/corpus/valid_share").asDouble()).isEqualTo(0.1);
+    assertThat(config.at("/data/masking/rate").asDouble()).isEqualTo(0.2);
+    assertThat(config.at("/data/masking/mask").asDouble()).isEqualTo(0.7);
+    assertThat(config.at("/data/masking/keep").asDouble()).isEqualTo(0.2);
+    assertThat(config.at("/data/masking/whole_word").asBoolean()).isTrue();
+    assertThat(config.at("/data_sha256").asText()).isEqualTo(dev.jbert.data.PretrainingCorpus.open(
+        dev.jbert.data.CorpusSpec.of(docs)).trainSha256());
+
+    // what belongs to the run cannot change, and is refused before anything is read
+    assertOneLineError(pretrain("--resume", run.toString(), "--steps", "3", "--mask-rate", "0.15", "--format",
+        "text", "--whole-word-masking"), "--mask-rate, --whole-word-masking, --format cannot change when a run is"
+        + " resumed");
+    assertOneLineError(pretrain("--resume", run.toString(), "--steps", "3", "--valid-share", "0.2"),
+        "--valid-share cannot change");
+
+    CliRun resumed = pretrain("--resume", run.toString(), "--steps", "3", "--eval-every", "0");
+    assertThat(resumed.code()).as(resumed.err()).isZero();
+    assertThat(resumed.err()).startsWith("corpus: " + docs.toAbsolutePath() + ", format documents\n");
+
+    // the same text moved: --data finds it, config.json records the move
+    Path moved = documentsCorpus(tmp.resolve("moved"));
+    CliRun again = pretrain("--resume", run.toString(), "--steps", "4", "--eval-every", "0", "--data",
+        moved.toString());
+    assertThat(again.code()).as(again.err()).isZero();
+    config = Json.mapper().readTree(run.resolve("config.json").toFile());
+    assertThat(config.at("/corpus/paths/0").asText()).isEqualTo(moved.toAbsolutePath().toString());
+    assertThat(config.at("/resumes/1/changed/data").asText())
+        .isEqualTo(docs.toAbsolutePath() + " -> " + moved.toAbsolutePath());
+    assertThat(config.at("/corpus/format").asText()).isEqualTo("documents");
+    assertThat(Files.readAllLines(run.resolve("metrics.csv"))).hasSize(5);
+  }
+
+  @Test
+  void badCorporaStopARunBeforeItsFolderIsWritten(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("run");
+    Path empty = Files.writeString(tmp.resolve("empty.txt"), " \n");
+    assertOneLineError(pretrain(List.of(TINY), "--data", empty.toString(), "--out", run.toString()),
+        "is empty: no line holds a word");
+    Path singles = Files.writeString(tmp.resolve("singles.txt"), "a b\n\nc d\n");
+    assertOneLineError(pretrain(List.of(TINY), "--data", singles.toString(), "--out", run.toString()),
+        "the corpus gives no sentence pair");
+    assertOneLineError(pretrain(List.of(TINY), "--data", singles.toString(), "--format", "xml", "--out",
+        run.toString()), "unknown --format 'xml'");
+    assertThat(run).doesNotExist();
+  }
 }

@@ -24,7 +24,7 @@ class PretrainingDatasetTest {
   @Test
   void keepsPairsThatFitMaxLenAndDropsLongerOnesAfterTheDraw() {
     PretrainingDataset fits = PretrainingDataset.build(EVEN, new DataConfig(7, 1, 3));
-    assertThat(fits.stats().paragraphs()).isEqualTo(2);
+    assertThat(fits.stats().documents()).isEqualTo(2);
     assertThat(fits.stats().sentences()).isEqualTo(5);
     assertThat(fits.draws().pairsDrawn()).isEqualTo(3);
     assertThat(fits.examples()).hasSize(3);

@@ -106,6 +106,23 @@ class TextFilesTest {
   }
 
   @Test
+  void globsMatchWithinANameOrAcrossFoldersInPathOrder() throws Exception {
+    Files.createDirectories(dir.resolve("g/x/y"));
+    for (String name : List.of("g/b.txt", "g/a.txt", "g/a.md", "g/x/c.txt", "g/x/y/d.txt")) {
+      Files.writeString(dir.resolve(name), name);
+    }
+    assertThat(TextFiles.expand(List.of(dir.resolve("g/*.txt"))))
+        .containsExactly(dir.resolve("g/a.txt"), dir.resolve("g/b.txt"));
+    assertThat(TextFiles.expand(List.of(dir.resolve("g/**.txt"))))
+        .containsExactly(dir.resolve("g/a.txt"), dir.resolve("g/b.txt"), dir.resolve("g/x/c.txt"),
+            dir.resolve("g/x/y/d.txt"));
+    assertThat(TextFiles.expand(List.of(dir.resolve("g/a.{md,txt}"))))
+        .containsExactly(dir.resolve("g/a.md"), dir.resolve("g/a.txt"));
+    assertThatThrownBy(() -> TextFiles.expand(List.of(dir.resolve("g/*.csv")))).isInstanceOf(JbertException.class)
+        .hasMessage("no file matches " + dir.resolve("g/*.csv") + ": pass files, folders or a glob that matches some");
+  }
+
+  @Test
   void aMissingPathOrAFolderWithoutTextIsAnError() throws Exception {
     assertThatThrownBy(() -> TextFiles.expand(List.of(dir.resolve("nope"))))
         .isInstanceOf(JbertException.class).hasMessage("no such file or folder: " + dir.resolve("nope"));

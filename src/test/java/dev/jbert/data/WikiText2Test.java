@@ -40,7 +40,7 @@ class WikiText2Test {
   @Test
   void countsParagraphsSentencesAndPairsAsD2l() {
     // numbers from d2l's _read_wiki on the same file: 15496 paragraphs, 74631 sentences, 59135 = sum(len - 1) pairs
-    assertThat(dataset.stats().paragraphs()).isEqualTo(15496);
+    assertThat(dataset.stats().documents()).isEqualTo(15496);
     assertThat(dataset.stats().sentences()).isEqualTo(74631);
     assertThat(dataset.draws().pairsDrawn()).isEqualTo(59135);
     assertThat(dataset.stats().examples()).isEqualTo(dataset.examples().size()).isBetween(43000, 44300);
@@ -91,7 +91,7 @@ class WikiText2Test {
       PretrainingExample e = examples.get(i);
       int[] original = originalTokenIds.apply(i);
       int n = e.numPreds();
-      assertThat(n).isEqualTo(Math.min(MaskedLm.numPredictions(e.validLen()), e.validLen() - 3));
+      assertThat(n).isEqualTo(Math.min(MaskConfig.d2l().predictions(e.validLen()), e.validLen() - 3));
       preds += n;
       boolean[] predicted = new boolean[e.tokenIds().length];
       for (int k = 0; k < e.predPositions().length; k++) {
@@ -194,6 +194,23 @@ class WikiText2Test {
     } finally {
       single.shutdown();
     }
+  }
+
+  /**
+   * The default settings build exactly the examples they built before the own-corpus options existed (format, masking
+   * rate and split, whole-word masking): the digest was taken from commit 931c0c9, so any change of the d2l path shows.
+   */
+  @Test
+  void theDefaultSettingsBuildTheSameExamplesAsBeforeTheCorpusAndMaskingOptions() throws Exception {
+    assertThat(digest(dataset)).isEqualTo("def2ad01897079e5421528af15462f2f056800385e610ce470cb1221a2bf1dc3");
+  }
+
+  @Test
+  void wholeWordMaskingGivesTheSameExamplesSinceD2lsWordsHaveNoPieces() throws Exception {
+    assertThat(dataset.vocab().tokens()).noneMatch(t -> t.startsWith(MaskConfig.CONTINUATION));
+    PretrainingDataset wholeWords = PretrainingDataset.build(corpus.trainLines(),
+        DataConfig.defaults().withMasking(MaskConfig.d2l().withWholeWord(true)));
+    assertThat(digest(wholeWords)).isEqualTo(digest(dataset));
   }
 
   /** A SHA-256 over the vocabulary in id order and every field of every example, in order. */

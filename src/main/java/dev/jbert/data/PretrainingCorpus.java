@@ -1,0 +1,237 @@
+package dev.jbert.data;
+
+import dev.jbert.JbertException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * A corpus of any {@link CorpusFormat}, opened from a {@link CorpusSpec}: the training text, the validation text when
+ * there is one, and the SHA-256 that a resumed run checks. WikiText-2 goes through {@link Corpus} and the d2l path
+ * unchanged; documents and text are read with {@link TextFiles} (several files, folders, globs, .gz, UTF-8 checked).
+ */
+public final class PretrainingCorpus {
+  private final CorpusSpec spec;
+  private final String detection;
+  private final Corpus wikitext; // WIKITEXT only
+  private final List<String> wikitextValid; // WIKITEXT with --valid only
+  private final List<List<String>> train; // documents and text: documents of sentences
+  private final List<List<String>> valid;
+  private final String sha256;
+
+  private PretrainingCorpus(CorpusSpec spec, String detection, Corpus wikitext, List<String> wikitextValid,
+      List<List<String>> train, List<List<String>> valid, String sha256) {
+    this.spec = spec;
+    this.detection = detection;
+    this.wikitext = wikitext;
+    this.wikitextValid = wikitextValid;
+    this.train = train;
+    this.valid = valid;
+    this.sha256 = sha256;
+  }
+
+  /** Reads the corpus; a {@link JbertException} naming the problem for a missing, binary, non-UTF-8 or empty one. */
+  public static PretrainingCorpus open(CorpusSpec spec) {
+    if (spec.paths().isEmpty()) {
+      throw new JbertException("no corpus given: pass --data PATH");
+    }
+    for (String path : spec.paths()) {
+      if (!TextFiles.isGlob(path) && !Files.exists(Path.of(path))) {
+        throw new JbertException("no corpus at " + path + ": pass --data with text files, folders of them or a glob,"
+            + " or WikiText-2 (a wikitext-2-v1.zip, or a folder holding wiki.train.tokens)");
+      }
+    }
+    CorpusFormat format = spec.formatOrNull();
+    if (format == CorpusFormat.WIKITEXT || format == null && looksLikeWikiText(spec.paths())) {
+      return openWikiText(spec, format == null ? "WikiText-2's layout" : null);
+    }
+    List<Path> files = TextFiles.expand(spec.paths().stream().map(Path::of).toList());
+    List<List<String>> lines = readAll(files);
+    MessageDigest sha = sha256();
+    for (List<String> fileLines : lines) {
+      for (String line : fileLines) {
+        sha.update(line.getBytes(StandardCharsets.UTF_8));
+        sha.update((byte) '\n');
+      }
+      sha.update((byte) 0); // a file ends a document: two files are not their concatenation (text has no NUL)
+    }
+    String detection = null;
+    if (format == null) {
+      CorpusFormat.Detection d = CorpusFormat.detect(lines, spec.sentenceLocale());
+      format = d.format();
+      detection = d.reason();
+    }
+    List<List<String>> documents = documents(lines, format, spec.sentenceLocale());
+    if (documents.isEmpty()) {
+      throw new JbertException("the corpus " + describe(spec.paths(), files) + " is empty: no line holds a word");
+    }
+    List<List<String>> valid;
+    double share;
+    if (!spec.valid().isEmpty()) {
+      valid = documents(readAll(TextFiles.expand(spec.valid().stream().map(Path::of).toList())), format,
+          spec.sentenceLocale());
+      share = 0;
+    } else {
+      share = spec.validShare() != null ? spec.validShare() : CorpusSpec.DEFAULT_VALID_SHARE;
+      valid = new ArrayList<>();
+      documents = holdOut(documents, share, valid);
+    }
+    CorpusSpec resolved = new CorpusSpec(absolute(spec.paths()), format.cliName(), spec.locale(),
+        absolute(spec.valid()), share);
+    return new PretrainingCorpus(resolved, detection, null, null, List.copyOf(documents), List.copyOf(valid),
+        HexFormat.of().formatHex(sha.digest()));
+  }
+
+  private static PretrainingCorpus openWikiText(CorpusSpec spec, String detection) {
+    if (spec.paths().size() != 1) {
+      throw new JbertException("the wikitext format reads one corpus (a zip, a folder or wiki.train.tokens), got "
+          + spec.paths().size() + " paths: pass one --data, or --format documents or text for other text");
+    }
+    if (spec.validShare() != null && spec.validShare() > 0) {
+      throw new JbertException("WikiText-2 has its own validation split (wiki.valid.tokens): leave --valid-share out,"
+          + " or pass --valid PATH for other validation text");
+    }
+    Corpus corpus = Corpus.open(Path.of(spec.paths().get(0)));
+    List<String> valid = null;
+    if (!spec.valid().isEmpty()) {
+      valid = new ArrayList<>();
+      for (Path file : TextFiles.expand(spec.valid().stream().map(Path::of).toList())) {
+        TextFiles.forEachLine(file, valid::add);
+      }
+    }
+    CorpusSpec resolved = new CorpusSpec(absolute(spec.paths()), CorpusFormat.WIKITEXT.cliName(), spec.locale(),
+        absolute(spec.valid()), 0.0);
+    return new PretrainingCorpus(resolved, detection, corpus, valid, null, null, corpus.trainSha256());
+  }
+
+  /** One zip, one {@code *.tokens} file, or one folder holding WikiText-2's training file or archive. */
+  static boolean looksLikeWikiText(List<String> paths) {
+    if (paths.size() != 1) {
+      return false;
+    }
+    Path p = Path.of(paths.get(0));
+    String name = p.getFileName() == null ? "" : p.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (Files.isDirectory(p)) {
+      return Files.isRegularFile(p.resolve(Corpus.TRAIN)) || Files.isRegularFile(p.resolve("wikitext-2")
+          .resolve(Corpus.TRAIN)) || Files.isRegularFile(p.resolve(Corpus.ARCHIVE));
+    }
+    return name.endsWith(".zip") || name.endsWith(".tokens");
+  }
+
+  private static List<List<String>> readAll(List<Path> files) {
+    List<List<String>> lines = new ArrayList<>(files.size());
+    for (Path file : files) {
+      List<String> fileLines = new ArrayList<>();
+      TextFiles.forEachLine(file, fileLines::add);
+      lines.add(fileLines);
+    }
+    return lines;
+  }
+
+  private static List<List<String>> documents(List<List<String>> files, CorpusFormat format, Locale locale) {
+    List<List<String>> documents = new ArrayList<>();
+    for (List<String> lines : files) {
+      documents.addAll(format.documents(lines, locale));
+    }
+    return documents;
+  }
+
+  /**
+   * Moves {@code floor(n * share)} documents, spread evenly (the last of each run of 1/share), into {@code heldOut}
+   * and returns the others, both in corpus order.
+   */
+  static List<List<String>> holdOut(List<List<String>> documents, double share, List<List<String>> heldOut) {
+    int n = documents.size();
+    int count = (int) Math.floor(n * share);
+    if (count == 0) {
+      return documents;
+    }
+    List<List<String>> kept = new ArrayList<>(n - count);
+    int next = 0; // the next held-out index is floor((next + 1) * n / count) - 1
+    for (int i = 0; i < n; i++) {
+      if (next < count && i == (int) ((long) (next + 1) * n / count) - 1) {
+        heldOut.add(documents.get(i));
+        next++;
+      } else {
+        kept.add(documents.get(i));
+      }
+    }
+    return kept;
+  }
+
+  private static List<String> absolute(List<String> paths) {
+    return paths.stream().map(p -> Path.of(p).toAbsolutePath().normalize().toString()).toList();
+  }
+
+  private static String describe(List<String> given, List<Path> files) {
+    return given.size() == 1 && files.size() == 1 ? given.get(0) : String.join(" ", given) + " (" + files.size()
+        + " files)";
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /**
+   * The training examples (the vocabulary built from the training text); a corpus without two sentences in a row in
+   * any document is refused, since it gives no pair to train on.
+   */
+  public PretrainingDataset buildTrain(DataConfig config) {
+    if (wikitext != null) {
+      return PretrainingDataset.build(wikitext, config); // a kept WikiText line always holds two sentences
+    }
+    PretrainingDataset d = PretrainingDataset.buildDocuments(train, null, config, sha256);
+    if (d.draws().pairsDrawn() == 0) {
+      throw new JbertException("the corpus gives no sentence pair: each of its " + d.stats().documents()
+          + " documents has one sentence, and next-sentence prediction needs two in a row ("
+          + (format() == CorpusFormat.DOCUMENTS ? "documents format: one sentence per line, a blank line between"
+              + " documents" : "text format: a paragraph of two sentences or more") + ")");
+    }
+    return d;
+  }
+
+  /** The validation examples encoded with {@code vocab}; empty when the corpus has no validation text. */
+  public Optional<PretrainingDataset> buildValid(Vocab vocab, DataConfig config) {
+    if (wikitext != null) {
+      Optional<List<String>> lines = wikitextValid != null ? Optional.of(wikitextValid) : wikitext.validLines();
+      return lines.map(l -> PretrainingDataset.build(l, vocab, config));
+    }
+    return valid.isEmpty() ? Optional.empty()
+        : Optional.of(PretrainingDataset.buildDocuments(valid, vocab, config, sha256));
+  }
+
+  /** Where the text came from and how it is read, resolved (absolute paths, the format detected). */
+  public CorpusSpec spec() {
+    return spec;
+  }
+
+  public CorpusFormat format() {
+    return spec.formatOrNull();
+  }
+
+  /** What decided the format when it was detected; empty when {@code --format} gave it. */
+  public Optional<String> detection() {
+    return Optional.ofNullable(detection);
+  }
+
+  /** SHA-256 of the training text: WikiText's file bytes, or every file's lines (each followed by \n, then a 0). */
+  public String trainSha256() {
+    return sha256;
+  }
+
+  /** Documents held out or read for validation (0 for WikiText, whose split is a file). */
+  public int validDocuments() {
+    return valid == null ? 0 : valid.size();
+  }
+}
