@@ -183,31 +183,29 @@ public final class Torch {
 
   /** The elements of {@code t} (any dtype, device or layout), as float32, row-major. */
   public static float[] toFloats(Tensor t) {
-    try (PointerScope scope = new PointerScope()) {
-      Tensor c = t.detach().to(device("cpu"), ScalarType.Float).contiguous();
-      float[] out = new float[Math.toIntExact(c.numel())];
-      new FloatPointer(c.data_ptr()).get(out);
-      return out;
-    }
+    float[] out = new float[Math.toIntExact(t.numel())];
+    readOut(t, ScalarType.Float, c -> new FloatPointer(c.data_ptr()).get(out));
+    return out;
   }
 
   /** The elements of {@code t} as float64, row-major. */
   public static double[] toDoubles(Tensor t) {
-    try (PointerScope scope = new PointerScope()) {
-      Tensor c = t.detach().to(device("cpu"), ScalarType.Double).contiguous();
-      double[] out = new double[Math.toIntExact(c.numel())];
-      new DoublePointer(c.data_ptr()).get(out);
-      return out;
-    }
+    double[] out = new double[Math.toIntExact(t.numel())];
+    readOut(t, ScalarType.Double, c -> new DoublePointer(c.data_ptr()).get(out));
+    return out;
   }
 
   /** The elements of {@code t} as int64, row-major. */
   public static long[] toLongs(Tensor t) {
+    long[] out = new long[Math.toIntExact(t.numel())];
+    readOut(t, ScalarType.Long, c -> new LongPointer(c.data_ptr()).get(out));
+    return out;
+  }
+
+  /** Hands {@code read} a contiguous CPU copy of {@code t} in {@code type} (t itself when it is one), then frees it. */
+  private static void readOut(Tensor t, ScalarType type, java.util.function.Consumer<Tensor> read) {
     try (PointerScope scope = new PointerScope()) {
-      Tensor c = t.detach().to(device("cpu"), ScalarType.Long).contiguous();
-      long[] out = new long[Math.toIntExact(c.numel())];
-      new LongPointer(c.data_ptr()).get(out);
-      return out;
+      read.accept(t.detach().to(device("cpu"), type).contiguous());
     }
   }
 
