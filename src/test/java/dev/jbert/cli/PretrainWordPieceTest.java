@@ -111,6 +111,10 @@ class PretrainWordPieceTest {
     assertThat(similar.code()).as(similar.err()).isZero();
     assertThat(Json.mapper().readTree(similar.out()).get("cosine_similarity").asDouble()).isBetween(-1.0, 1.0);
 
+    CliRun next = CliRun.run("next-sentence", "--model", run.toString(), "the players sat", "the runner ran",
+        "--json");
+    assertThat(Json.mapper().readTree(next.out()).get("is_next_probability").asDouble()).isStrictlyBetween(0.0, 1.0);
+
     // resumed with its own copy of the vocabulary: the --vocab folder is no longer needed
     for (String name : List.of("vocab.txt", "tokenizer.json", "tokenizer_config.json")) {
       Files.delete(vocab.resolve(name));

@@ -2,32 +2,39 @@ package dev.jbert.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jbert.data.wordpiece.TokenizerFiles;
 import dev.jbert.data.wordpiece.WordPieceTokenizer;
-import dev.jbert.data.wordpiece.WordPieceVocab;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Pretraining examples built with a WordPiece tokenizer: its special ids, its random replacements, whole words. */
 class WordPieceExamplesTest {
   private static final List<String> WORDS = List.of("play", "##ing", "##ed", "##er", "cat", "##s", "the", "a", "sat",
       "on", "mat", "dog", "ran", "fast", "to", ".");
 
+  @TempDir static Path dir;
+
   /**
-   * A vocabulary laid out as Google's and Hugging Face's bert-base-uncased: [PAD]=0, then [unused0..98], then
-   * [UNK]=100 [CLS]=101 [SEP]=102 [MASK]=103, then the pieces.
+   * A vocab.txt laid out as Google's and Hugging Face's bert-base-uncased: [PAD]=0, then [unused0..98], then
+   * [UNK]=100 [CLS]=101 [SEP]=102 [MASK]=103, then the pieces; read as {@code --vocab} reads it.
    */
-  static WordPieceTokenizer huggingFaceStyle() {
+  static WordPieceTokenizer huggingFaceStyle() throws IOException {
     List<String> tokens = new ArrayList<>(List.of("[PAD]"));
     for (int i = 0; i < 99; i++) {
       tokens.add("[unused" + i + "]");
     }
     tokens.addAll(List.of("[UNK]", "[CLS]", "[SEP]", "[MASK]"));
     tokens.addAll(WORDS);
-    return new WordPieceTokenizer(WordPieceVocab.of(tokens), true);
+    Path vocabTxt = Files.write(dir.resolve("vocab.txt"), tokens);
+    return TokenizerFiles.load(vocabTxt);
   }
 
   /** 30 documents of 4 sentences, words that split into pieces ("playing" = play ##ing). */
@@ -46,7 +53,7 @@ class WordPieceExamplesTest {
   }
 
   @Test
-  void aHuggingFaceStyleVocabularyKeepsItsSpecialIdsInEveryExample() {
+  void aHuggingFaceStyleVocabularyKeepsItsSpecialIdsInEveryExample() throws IOException {
     WordPieceTokenizer hf = huggingFaceStyle();
     assertThat(hf.specials()).isEqualTo(new SpecialIds(0, 100, 101, 102, 103));
     PretrainingDataset d = PretrainingDataset.buildDocuments(documents(), hf, new DataConfig(32, 1, 7), "sha");
@@ -75,7 +82,7 @@ class WordPieceExamplesTest {
   }
 
   @Test
-  void randomReplacementsOfAHuggingFaceStyleVocabularyAreNeverASpecialToken() {
+  void randomReplacementsOfAHuggingFaceStyleVocabularyAreNeverASpecialToken() throws IOException {
     WordPieceTokenizer hf = huggingFaceStyle();
     // every prediction a random replacement, so each draw could land on [PAD], [UNK], [CLS], [SEP] or [MASK]
     MaskConfig allRandom = new MaskConfig(1, 0, 0, 1, false);
@@ -92,7 +99,7 @@ class WordPieceExamplesTest {
   }
 
   @Test
-  void randomReplacementsReachEveryOrdinaryTokenUniformly() {
+  void randomReplacementsReachEveryOrdinaryTokenUniformly() throws IOException {
     WordPieceTokenizer hf = huggingFaceStyle();
     MaskedLm masker = new MaskedLm(new MaskConfig(1, 0, 0, 1, false), hf);
     int[] counts = new int[hf.size()];
@@ -120,7 +127,7 @@ class WordPieceExamplesTest {
   }
 
   @Test
-  void wholeWordMaskingPredictsEveryPieceOfAChosenWord() {
+  void wholeWordMaskingPredictsEveryPieceOfAChosenWord() throws IOException {
     WordPieceTokenizer hf = huggingFaceStyle();
     DataConfig wholeWords = new DataConfig(32, 1, 7, false, MaskConfig.d2l().withWholeWord(true));
     DataConfig tokens = new DataConfig(32, 1, 7, false, MaskConfig.d2l());
@@ -150,7 +157,7 @@ class WordPieceExamplesTest {
   }
 
   @Test
-  void wikiTextLinesKeepD2lsSentenceSplitWithWordPieces() {
+  void wikiTextLinesKeepD2lsSentenceSplitWithWordPieces() throws IOException {
     WordPieceTokenizer hf = huggingFaceStyle();
     // the first line is a heading (no " . "), dropped as d2l drops it; sentences keep their case for the tokenizer
     PretrainingDataset d = PretrainingDataset.build(List.of(" = Cats = ", " The Cat sat . A dog ran . "), hf,
