@@ -6,6 +6,7 @@ import dev.jbert.data.PretrainingCorpus;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.DatasetStats;
 import dev.jbert.data.PretrainingDataset;
+import dev.jbert.data.Tokenizer;
 import dev.jbert.train.Evaluator;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -55,10 +56,11 @@ public final class DataCommand implements Callable<Integer> {
       out.println(new ObjectMapper().writeValueAsString(fields));
     } else {
       out.println("corpus            " + String.join(" ", corpus.spec().paths()));
-      out.printf(Locale.ROOT, "max_len %d, max_preds %d, min_freq %d, seed %d, mask rate %s, split %s/%s/%s%s%n",
+      out.printf(Locale.ROOT, "max_len %d, max_preds %d, min_freq %d, seed %d, mask rate %s, split %s/%s/%s%s%s%n",
           config.maxLen(), config.maxPreds(), config.minFreq(), config.seed(), config.masking().rate(),
           config.masking().mask(), config.masking().keep(), config.masking().random(),
-          config.masking().wholeWord() ? ", whole words" : "");
+          config.masking().wholeWord() ? ", whole words" : "",
+          config.tokenizer().kindEnum() == Tokenizer.Kind.WORDS ? "" : ", tokenizer " + config.tokenizer().kind());
       fields.forEach((k, v) -> out.printf(Locale.ROOT, "%-17s %s%s%n", k, text(v),
           k.equals("format") ? corpus.detection().map(d -> " (detected: " + d + ")").orElse("") : ""));
       if (verbosity.verbose) {

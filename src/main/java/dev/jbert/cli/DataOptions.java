@@ -8,6 +8,7 @@ import dev.jbert.data.Downloader;
 import dev.jbert.data.MaskConfig;
 import dev.jbert.data.Mirror;
 import dev.jbert.data.PretrainingCorpus;
+import dev.jbert.data.TokenizerConfig;
 import dev.jbert.model.BertConfig;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -77,13 +78,32 @@ public final class DataOptions {
       + " continues (WordPiece vocabularies; d2l's words are whole already).")
   boolean wholeWordMasking;
 
+  @Option(names = "--tokenizer", paramLabel = "NAME", description = "words (d2l's: lower case, split on white space,"
+      + " the words seen 5 times or more) or wordpiece (BERT's ## pieces, special tokens [PAD] [UNK] [CLS] [SEP] [MASK])"
+      + " (default: words; with --resume: the run's).")
+  String tokenizer;
+
+  @Option(names = "--vocab", paramLabel = "DIR", description = "The WordPiece vocabulary: a 'jbert vocab' output"
+      + " folder, a Hugging Face BERT folder or its vocab.txt (default: one trained on the training text, see"
+      + " --vocab-size).")
+  java.nio.file.Path vocab;
+
+  @Option(names = "--vocab-size", paramLabel = "N", description = "Tokens in the WordPiece vocabulary trained on the"
+      + " training text when no --vocab is given, uncased, the 5 special tokens included (default: 30522, BERT's).")
+  Integer vocabSize;
+
+  /** The tokenizer the options name. */
+  public TokenizerConfig tokenizerConfig() {
+    return TokenizerConfig.of(tokenizer, vocab, vocabSize);
+  }
+
   /**
    * The options as a validated config (min_freq is d2l's 5). A max_len longer than the models' positional table is
    * refused here, before any example is built.
    */
   public DataConfig config() {
     BertConfig.d2l(1).checkFits(maxLen); // every preset has d2l's 1000 positions
-    return new DataConfig(maxLen, DataConfig.defaults().minFreq(), seed, false, masking());
+    return new DataConfig(maxLen, DataConfig.defaults().minFreq(), seed, false, masking(), tokenizerConfig());
   }
 
   /** The masked-LM rules of the options: d2l's with what was passed changed. */

@@ -30,13 +30,15 @@ public final class EncodeCommand implements Callable<Integer> {
   @Mixin ModelOption model;
   @Mixin Verbosity verbosity;
 
-  @Parameters(paramLabel = "TEXT", description = "The text to encode (lower-cased and split on white space).")
+  @Parameters(paramLabel = "TEXT", description = "The text to encode, split by the model's tokenizer (d2l's words:"
+      + " lower-cased and split on white space; WordPiece: BERT's ## pieces).")
   String text;
 
   @Option(names = "--pair", paramLabel = "TEXT", description = "A second text, encoded as segment 1.")
   String pair;
 
-  @Option(names = "--json", description = "Print {\"tokens\", \"shape\", \"encoding\", \"unknown\"} with full vectors.")
+  @Option(names = "--json", description = "Print {\"tokens\", \"shape\", \"encoding\", \"unknown\"} with full vectors;"
+      + " tokens are the words or WordPiece pieces the tokenizer produced, with its special tokens.")
   boolean json;
 
   @Option(names = "--pool", paramLabel = "MODE", description = "Also print one vector for the whole input: cls (the"

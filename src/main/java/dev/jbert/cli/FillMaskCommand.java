@@ -21,12 +21,15 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "fill-mask",
     mixinStandardHelpOptions = true,
-    description = "Predict the words at each <mask> of a text with the masked-language-model head.")
+    description = {"Predict the words at each mask of a text with the masked-language-model head: <mask> for a model"
+        + " of d2l's words, [MASK] for a WordPiece model.",
+        "The text output shows each predicted token as the whole word it makes there (a ## piece joined to the piece"
+        + " before it, the piece in parentheses); --json lists the tokens."})
 public final class FillMaskCommand implements Callable<Integer> {
   @Mixin ModelOption model;
   @Mixin Verbosity verbosity;
 
-  @Parameters(paramLabel = "TEXT", description = "Text with one or more <mask> tokens.")
+  @Parameters(paramLabel = "TEXT", description = "Text with one or more <mask> (or [MASK]) tokens.")
   String text;
 
   @Option(names = "--top", paramLabel = "N", description = "How many tokens to show per mask (default: ${DEFAULT-VALUE}).")
@@ -41,8 +44,10 @@ public final class FillMaskCommand implements Callable<Integer> {
   @Override
   public Integer call() throws JsonProcessingException {
     List<MaskPrediction> masks;
+    String maskToken;
     try (Bert bert = model.load(spec.commandLine().getErr())) {
       masks = bert.fillMask(text, top);
+      maskToken = bert.vocab().token(bert.vocab().specials().mask());
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
@@ -50,9 +55,10 @@ public final class FillMaskCommand implements Callable<Integer> {
           .toList())));
     } else {
       for (MaskPrediction mask : masks) {
-        out.println("<mask> at position " + mask.position() + ":");
+        out.println(maskToken + " at position " + mask.position() + ":");
         for (MaskPrediction.Prediction p : mask.predictions()) {
-          out.printf(Locale.ROOT, "  %-20s %.6f%n", p.token(), p.probability());
+          out.printf(Locale.ROOT, "  %-20s %.6f%s%n", p.word(), p.probability(),
+              p.word().equals(p.token()) ? "" : "  (" + p.token() + ")");
         }
       }
     }

@@ -1,6 +1,7 @@
 package dev.jbert.cli;
 
 import dev.jbert.data.PretrainingCorpus;
+import dev.jbert.data.Tokenizer;
 import dev.jbert.train.EvalResult;
 import dev.jbert.train.DeviceSpec;
 import dev.jbert.train.Pretraining;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Pretrain BERT (masked LM + next sentence prediction) on WikiText-2 or your own text and write a run folder:",
-      "config.json, vocab.txt, model.safetensors, metrics.csv, loss.png/.svg, checkpoint.safetensors, summary.json.",
+      "config.json, vocab.txt, model.safetensors, metrics.csv, loss.png/.svg, checkpoint.safetensors, summary.json",
+      "(with --tokenizer wordpiece also Hugging Face's tokenizer.json and tokenizer_config.json).",
       "Defaults are d2l's reference run: batch 512, max_len 64, 50 steps, Adam lr 3e-3.",
       "Ctrl-C stops within seconds and leaves a run folder that --resume continues; a second Ctrl-C aborts at once."
     })
@@ -87,8 +89,8 @@ public final class PretrainCommand implements Callable<Integer> {
 
   @Option(names = "--resume", paramLabel = "RUN", description = "Continue the run in this folder from its checkpoint,"
       + " with its own settings and corpus (recorded in config.json); only --steps, --devices, --data (the same text,"
-      + " moved), --eval-every, --checkpoint-every and --micro-batches may be passed, and config.json records what"
-      + " they changed.")
+      + " moved), --eval-every, --checkpoint-every and --micro-batches may be passed (and --tokenizer, when it is the"
+      + " run's), and config.json records what they changed.")
   Path resume;
 
   @Option(names = "--micro-batches", paramLabel = "N", description = "Run each device's share of a batch in N parts,"
@@ -132,6 +134,15 @@ public final class PretrainCommand implements Callable<Integer> {
     }
     if (dataOptions.wholeWordMasking) {
       b.wholeWordMasking(true);
+    }
+    if (dataOptions.tokenizer != null) {
+      b.tokenizer(dataOptions.tokenizer);
+    }
+    if (dataOptions.vocab != null) {
+      b.vocab(dataOptions.vocab);
+    }
+    if (dataOptions.vocabSize != null) {
+      b.vocabSize(dataOptions.vocabSize);
     }
     if (this.out != null) {
       b.out(this.out);
@@ -233,6 +244,7 @@ public final class PretrainCommand implements Callable<Integer> {
     private final PrintWriter err;
     private RunFolder run;
     private PretrainingCorpus corpus;
+    private String tokenizer;
     private Progress training;
     private Progress validation;
     private int steps;
@@ -247,9 +259,17 @@ public final class PretrainCommand implements Callable<Integer> {
     }
 
     @Override
+    public void onTokenizer(Tokenizer.Kind kind, String source) {
+      tokenizer = kind == Tokenizer.Kind.WORDS ? null : "tokenizer: " + kind.cliName() + ", vocabulary " + source;
+    }
+
+    @Override
     public void onData(int trainPairs, int validPairs, int vocabSize, double seconds) {
       err.printf("corpus: %s, format %s%s%n", String.join(" ", corpus.spec().paths()), corpus.format().cliName(),
           corpus.detection().map(d -> " (detected: " + d + ")").orElse(""));
+      if (tokenizer != null) { // d2l's words say nothing, as before the option existed
+        err.println(tokenizer);
+      }
       err.printf(Locale.ROOT, "data: %d training pairs, %d validation pairs, vocabulary %d (%.1f s)%n",
           trainPairs, validPairs, vocabSize, seconds);
       err.printf("run folder: %s%n", run.dir());

@@ -23,7 +23,8 @@ public final class SimilarityCommand implements Callable<Integer> {
   @Mixin ModelOption model;
   @Mixin Verbosity verbosity;
 
-  @Option(names = "--word", required = true, description = "The word to compare (its first occurrence in each context).")
+  @Option(names = "--word", required = true, description = "The word to compare (its first occurrence in each context)."
+      + " With a WordPiece model a word of several pieces is compared by the mean of its pieces' vectors.")
   String word;
 
   @Parameters(index = "0", paramLabel = "CONTEXT_A", description = "The first context.")

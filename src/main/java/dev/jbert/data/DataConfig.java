@@ -12,8 +12,10 @@ import dev.jbert.JbertException;
  *     section 5); false (d2l) keeps the masks drawn when the examples were built
  * @param masking the masked-LM rate, split and whole-word option; absent (a config.json written before it existed)
  *     means d2l's
+ * @param tokenizer d2l's words or WordPiece; absent (a config.json written before it existed) means d2l's words
  */
-public record DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMasking, MaskConfig masking) {
+public record DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMasking, MaskConfig masking,
+    TokenizerConfig tokenizer) {
   public DataConfig {
     if (maxLen < 5) {
       throw new JbertException("max_len must be at least 5 (room for <cls> a <sep> b <sep>), got " + maxLen
@@ -23,6 +25,12 @@ public record DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMask
       throw new JbertException("min_freq must be at least 1, got " + minFreq);
     }
     masking = masking == null ? MaskConfig.d2l() : masking;
+    tokenizer = tokenizer == null ? TokenizerConfig.words() : tokenizer;
+  }
+
+  /** d2l's words. */
+  public DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMasking, MaskConfig masking) {
+    this(maxLen, minFreq, seed, dynamicMasking, masking, TokenizerConfig.words());
   }
 
   /** d2l's masks, drawn once or every epoch. */
@@ -42,17 +50,22 @@ public record DataConfig(int maxLen, int minFreq, long seed, boolean dynamicMask
 
   /** The same settings with another max_len. */
   public DataConfig withMaxLen(int newMaxLen) {
-    return new DataConfig(newMaxLen, minFreq, seed, dynamicMasking, masking);
+    return new DataConfig(newMaxLen, minFreq, seed, dynamicMasking, masking, tokenizer);
   }
 
   /** The same settings with another seed. */
   public DataConfig withSeed(long newSeed) {
-    return new DataConfig(maxLen, minFreq, newSeed, dynamicMasking, masking);
+    return new DataConfig(maxLen, minFreq, newSeed, dynamicMasking, masking, tokenizer);
   }
 
   /** The same settings with other masked-LM rules. */
   public DataConfig withMasking(MaskConfig newMasking) {
-    return new DataConfig(maxLen, minFreq, seed, dynamicMasking, newMasking);
+    return new DataConfig(maxLen, minFreq, seed, dynamicMasking, newMasking, tokenizer);
+  }
+
+  /** The same settings with another tokenizer. */
+  public DataConfig withTokenizer(TokenizerConfig newTokenizer) {
+    return new DataConfig(maxLen, minFreq, seed, dynamicMasking, masking, newTokenizer);
   }
 
   /** Padded length of the prediction arrays: the predictions of a pair of max_len tokens (10 for 64 at 0.15). */

@@ -16,11 +16,24 @@ public final class MaskedLm {
   private final MaskConfig config;
   private final int vocabSize;
   private final boolean[] continuation; // per token id: starts with ##; null unless whole-word masking
+  private final SpecialIds specials;
+  private final int[] notDrawn; // ascending: ids a random replacement never is
 
-  /** Masks drawn by {@code config} over a vocabulary of these tokens (id = index). */
+  /** Masks drawn by {@code config} over a d2l vocabulary of these tokens (id = index, the reserved ids of spec 3). */
   public MaskedLm(MaskConfig config, List<String> vocabTokens) {
+    this(config, vocabTokens, Vocab.SPECIALS, new int[0]);
+  }
+
+  /** Masks drawn by {@code config} over the vocabulary of {@code tokenizer}, with its special ids. */
+  public MaskedLm(MaskConfig config, Tokenizer tokenizer) {
+    this(config, tokenizer.tokens(), tokenizer.specials(), tokenizer.notRandomReplacements());
+  }
+
+  private MaskedLm(MaskConfig config, List<String> vocabTokens, SpecialIds specials, int[] notDrawn) {
     this.config = config;
     this.vocabSize = vocabTokens.size();
+    this.specials = specials;
+    this.notDrawn = notDrawn.clone();
     if (config.wholeWord()) {
       continuation = new boolean[vocabSize];
       for (int id = 0; id < vocabSize; id++) {
@@ -36,7 +49,8 @@ public final class MaskedLm {
    * words of the positions that are not {@code <cls>}/{@code <sep>} (each token a word of its own, unless whole-word
    * masking joins a {@code ##} token to the word before it in the same segment); they are taken in a uniform random
    * order until {@link MaskConfig#predictions} tokens are chosen, a word that would overshoot skipped as Google does.
-   * Each chosen token becomes {@code <mask>}, stays, or becomes a uniform random id of the whole vocabulary.
+   * Each chosen token becomes {@code <mask>}, stays, or becomes a uniform random id of the vocabulary (the whole of
+   * d2l's; a WordPiece vocabulary's without its special tokens, see {@link Tokenizer#notRandomReplacements}).
    *
    * <p>The draws are d2l's in d2l's order (the whole order first, then one or two numbers per token), so a
    * vocabulary without {@code ##} tokens gives the same masks with and without whole-word masking.
@@ -50,7 +64,7 @@ public final class MaskedLm {
     int n = 0;
     for (int i = 0; i < length; i++) {
       int t = tokens[i];
-      if (t == Vocab.CLS || t == Vocab.SEP) {
+      if (t == specials.cls() || t == specials.sep()) {
         continue;
       }
       boolean joins = continuation != null && continuation[t] && n > 0 && wordStart[n - 1] + wordLen[n - 1] == i;
@@ -88,12 +102,31 @@ public final class MaskedLm {
           : rng.nextDouble() < keepGivenNotMasked ? Action.KEEP : Action.RANDOM;
       actions[action.ordinal()]++;
       switch (action) {
-        case MASK -> tokens[position] = Vocab.MASK;
+        case MASK -> tokens[position] = specials.mask();
         case KEEP -> { }
-        case RANDOM -> tokens[position] = rng.nextInt(vocabSize);
+        case RANDOM -> tokens[position] = randomToken(rng);
       }
     }
     Arrays.sort(positions);
     return positions;
+  }
+
+  /** The special ids the masks are drawn with (and the pairs packed with). */
+  SpecialIds specials() {
+    return specials;
+  }
+
+  /**
+   * A uniform draw over the ids not in {@code notDrawn}: the r-th of them, found by stepping over each excluded id at
+   * or below it. With nothing excluded (d2l) it is {@code rng.nextInt(vocabSize)}, the draw of spec section 5.
+   */
+  private int randomToken(SplittableRandom rng) {
+    int id = rng.nextInt(vocabSize - notDrawn.length);
+    for (int excluded : notDrawn) {
+      if (id >= excluded) {
+        id++;
+      }
+    }
+    return id;
   }
 }

@@ -32,16 +32,28 @@ public final class Paragraphs {
 
   /** One kept line as sentences of tokens. */
   static List<List<String>> paragraph(String line) {
-    String text = strip(line).toLowerCase(Locale.ROOT);
     List<List<String>> sentences = new ArrayList<>();
+    for (String sentence : sentences(line.toLowerCase(Locale.ROOT))) {
+      sentences.add(words(sentence, 0, sentence.length()));
+    }
+    return sentences;
+  }
+
+  /**
+   * One kept line as its sentences' text: the stripped line split on {@code " . "}, empty pieces kept, the case as
+   * written (a WordPiece tokenizer decides it; d2l's words lower-case the line first).
+   */
+  public static List<String> sentences(String line) {
+    String text = strip(line);
+    List<String> sentences = new ArrayList<>();
     int from = 0;
     while (true) {
       int at = text.indexOf(SENTENCE_SEPARATOR, from);
       if (at < 0) {
-        sentences.add(words(text, from, text.length()));
+        sentences.add(text.substring(from));
         return sentences;
       }
-      sentences.add(words(text, from, at));
+      sentences.add(text.substring(from, at));
       from = at + SENTENCE_SEPARATOR.length();
     }
   }

@@ -1,6 +1,10 @@
 package dev.jbert.data;
 
 import dev.jbert.JbertException;
+import dev.jbert.data.wordpiece.TokenizerFiles;
+import dev.jbert.data.wordpiece.TrainedVocab;
+import dev.jbert.data.wordpiece.VocabConfig;
+import dev.jbert.data.wordpiece.WordPieceTrainer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,14 +188,21 @@ public final class PretrainingCorpus {
   }
 
   /**
-   * The training examples (the vocabulary built from the training text); a corpus without two sentences in a row in
-   * any document is refused, since it gives no pair to train on.
+   * The training examples with the tokenizer {@code config.tokenizer()} names: d2l's words (the vocabulary built from
+   * the training text), or WordPiece (its vocabulary read from {@code vocab}, or trained on the training text). A
+   * corpus without two sentences in a row in any document is refused, since it gives no pair to train on.
    */
   public PretrainingDataset buildTrain(DataConfig config) {
+    return buildTrain(config, tokenizer(config.tokenizer()));
+  }
+
+  /** The training examples with a given tokenizer (a resumed run's own); null: d2l's words, their vocabulary built. */
+  public PretrainingDataset buildTrain(DataConfig config, Tokenizer tokenizer) {
     if (wikitext != null) {
-      return PretrainingDataset.build(wikitext, config); // a kept WikiText line always holds two sentences
+      // a kept WikiText line always holds two sentences
+      return PretrainingDataset.build(wikitext, tokenizer, config);
     }
-    PretrainingDataset d = PretrainingDataset.buildDocuments(train, null, config, sha256);
+    PretrainingDataset d = PretrainingDataset.buildDocuments(train, tokenizer, config, sha256);
     if (d.draws().pairsDrawn() == 0) {
       throw new JbertException("the corpus gives no sentence pair: each of its " + d.stats().documents()
           + " documents has one sentence, and next-sentence prediction needs two in a row ("
@@ -201,8 +212,37 @@ public final class PretrainingCorpus {
     return d;
   }
 
+  /**
+   * The tokenizer {@code config} names, ready to encode: null for d2l's words (their vocabulary comes with the
+   * examples), a WordPiece tokenizer read from {@code config.vocab()}, or one trained on the training text.
+   */
+  public Tokenizer tokenizer(TokenizerConfig config) {
+    if (config.kindEnum() == Tokenizer.Kind.WORDS) {
+      return null;
+    }
+    if (config.vocab() != null) {
+      return TokenizerFiles.load(Path.of(config.vocab()));
+    }
+    return trainWordPiece(VocabConfig.uncased(config.vocabSize())).tokenizer();
+  }
+
+  /**
+   * A WordPiece vocabulary trained on the training text, as {@code jbert vocab} trains one: WikiText's training file
+   * line by line (headings included, as {@code jbert vocab --data} the zip), or every sentence of the training
+   * documents (the held-out ones left out).
+   */
+  public TrainedVocab trainWordPiece(VocabConfig config) {
+    WordPieceTrainer trainer = new WordPieceTrainer(config);
+    if (wikitext != null) {
+      wikitext.trainLines().forEach(trainer::add);
+    } else {
+      train.forEach(document -> document.forEach(trainer::add));
+    }
+    return trainer.train();
+  }
+
   /** The validation examples encoded with {@code vocab}; empty when the corpus has no validation text. */
-  public Optional<PretrainingDataset> buildValid(Vocab vocab, DataConfig config) {
+  public Optional<PretrainingDataset> buildValid(Tokenizer vocab, DataConfig config) {
     if (wikitext != null) {
       Optional<List<String>> lines = wikitextValid != null ? Optional.of(wikitextValid) : wikitext.validLines();
       return lines.map(l -> PretrainingDataset.build(l, vocab, config));

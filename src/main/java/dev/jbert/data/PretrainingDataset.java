@@ -37,7 +37,7 @@ public final class PretrainingDataset {
   }
 
   private final DataConfig config;
-  private final Vocab vocab;
+  private final Tokenizer vocab;
   private final MaskedLm masker;
   private final int[][][] paragraphs; // shuffled order, (paragraph, sentence, token id)
   private final CompactExample[] examples;
@@ -56,7 +56,7 @@ public final class PretrainingDataset {
    */
   public record DrawCounts(long pairsDrawn, long isNextDrawn, long masked, long kept, long randomized) {}
 
-  private PretrainingDataset(DataConfig config, Vocab vocab, MaskedLm masker, int[][][] paragraphs,
+  private PretrainingDataset(DataConfig config, Tokenizer vocab, MaskedLm masker, int[][][] paragraphs,
       CompactExample[] examples, int[][] sources, DrawCounts draws, DatasetStats stats) {
     this.config = config;
     this.vocab = vocab;
@@ -73,22 +73,33 @@ public final class PretrainingDataset {
     return build(lines, null, config);
   }
 
-  /** Builds the examples with a given vocabulary (the training split's, for the validation split). */
-  public static PretrainingDataset build(List<String> lines, Vocab vocab, DataConfig config) {
-    return build(TokenizedCorpus.of(lines), vocab, config, () -> sha256(lines), RandomSentence.ANY_PARAGRAPH);
+  /**
+   * Builds the examples with a given tokenizer: the training split's vocabulary for the validation split, or a
+   * WordPiece tokenizer; null builds d2l's vocabulary from these lines.
+   */
+  public static PretrainingDataset build(List<String> lines, Tokenizer tokenizer, DataConfig config) {
+    return build(words(tokenizer) ? TokenizedCorpus.of(lines) : TokenizedCorpus.of(lines, tokenizer), tokenizer,
+        config, () -> sha256(lines), RandomSentence.ANY_PARAGRAPH);
   }
 
   /**
    * Builds the examples from documents of sentences (the {@code documents} and {@code text} formats): each sentence
-   * is tokenized as d2l's words (lower case, split on white space), a "not next" sentence comes from another
-   * document. With {@code vocab} null the vocabulary is built from these documents (the training split).
+   * is tokenized by {@code tokenizer}, a "not next" sentence comes from another document. With {@code tokenizer}
+   * null the sentences are d2l's words (lower case, split on white space) and the vocabulary is built from these
+   * documents (the training split).
    *
    * @param sha256 the checksum the statistics report (of the text the documents came from)
    */
   public static PretrainingDataset buildDocuments(
-      List<List<String>> documents, Vocab vocab, DataConfig config, String sha256) {
-    return build(TokenizedCorpus.ofDocuments(documents), vocab, config, () -> sha256,
+      List<List<String>> documents, Tokenizer tokenizer, DataConfig config, String sha256) {
+    return build(words(tokenizer) ? TokenizedCorpus.ofDocuments(documents)
+        : TokenizedCorpus.ofDocuments(documents, tokenizer), tokenizer, config, () -> sha256,
         RandomSentence.OTHER_DOCUMENT);
+  }
+
+  /** Whether the text is split into d2l's words (then counted in a table and mapped to the vocabulary's ids). */
+  private static boolean words(Tokenizer tokenizer) {
+    return tokenizer == null || tokenizer.kind() == Tokenizer.Kind.WORDS;
   }
 
   /**
@@ -96,11 +107,17 @@ public final class PretrainingDataset {
    * file's, taken from its bytes.
    */
   public static PretrainingDataset build(Corpus corpus, DataConfig config) {
-    return build(TokenizedCorpus.of(corpus.trainLines()), null, config, corpus::trainSha256,
-        RandomSentence.ANY_PARAGRAPH);
+    return build(corpus, null, config);
   }
 
-  private static PretrainingDataset build(TokenizedCorpus corpus, Vocab vocab, DataConfig config,
+  /** The training split of {@code corpus} with a given tokenizer (null: d2l's words, their vocabulary built). */
+  public static PretrainingDataset build(Corpus corpus, Tokenizer tokenizer, DataConfig config) {
+    List<String> lines = corpus.trainLines();
+    return build(words(tokenizer) ? TokenizedCorpus.of(lines) : TokenizedCorpus.of(lines, tokenizer), tokenizer,
+        config, corpus::trainSha256, RandomSentence.ANY_PARAGRAPH);
+  }
+
+  private static PretrainingDataset build(TokenizedCorpus corpus, Tokenizer vocab, DataConfig config,
       Supplier<String> sha, RandomSentence randomSentence) {
     long start = System.nanoTime();
     int[][][] ids = corpus.paragraphs;
@@ -112,20 +129,22 @@ public final class PretrainingDataset {
     SplittableRandom root = new SplittableRandom(config.seed());
     shuffle(ids, root);
     long paragraphSeed = root.nextLong();
-    Vocab v = vocab != null ? vocab : Vocab.fromCounts(corpus.table, corpus.counts, ids, config.minFreq());
-    int[] tableToVocab = new int[corpus.table.size()];
-    for (int t = 0; t < tableToVocab.length; t++) {
-      tableToVocab[t] = v.id(corpus.table.token(t));
-    }
-    Arrays.stream(ids).parallel().forEach(p -> {
-      for (int[] sentence : p) {
-        for (int i = 0; i < sentence.length; i++) {
-          sentence[i] = tableToVocab[sentence[i]];
-        }
+    Tokenizer v = vocab != null ? vocab : Vocab.fromCounts(corpus.table, corpus.counts, ids, config.minFreq());
+    if (corpus.table != null) { // d2l's words: table numbers to vocabulary ids
+      int[] tableToVocab = new int[corpus.table.size()];
+      for (int t = 0; t < tableToVocab.length; t++) {
+        tableToVocab[t] = v.id(corpus.table.token(t));
       }
-    });
+      Arrays.stream(ids).parallel().forEach(p -> {
+        for (int[] sentence : p) {
+          for (int i = 0; i < sentence.length; i++) {
+            sentence[i] = tableToVocab[sentence[i]];
+          }
+        }
+      });
+    }
 
-    MaskedLm masker = new MaskedLm(config.masking(), v.tokens());
+    MaskedLm masker = new MaskedLm(config.masking(), v);
     List<ParagraphExamples> built = IntStream.range(0, ids.length).parallel()
         .mapToObj(i -> buildParagraph(i, ids, masker, config, randomSentence,
             new SplittableRandom(Seeds.mix(paragraphSeed, i))))
@@ -176,11 +195,11 @@ public final class PretrainingDataset {
       return new CompactExample(fresh, bStart, positions, newLabels, isNext);
     }
 
-    PretrainingExample padded(int maxLen, int maxPreds) {
+    PretrainingExample padded(int maxLen, int maxPreds, int pad) {
       int[] ids = Arrays.copyOf(tokens, maxLen);
-      Arrays.fill(ids, tokens.length, maxLen, Vocab.PAD);
-      int[] segments = new int[maxLen];
-      Arrays.fill(segments, bStart, tokens.length, 1);
+      Arrays.fill(ids, tokens.length, maxLen, pad);
+      int aLength = bStart - SentencePair.bStart(0);
+      int[] segments = SentencePair.segments(aLength, tokens.length - bStart - 1, maxLen);
       float[] weights = new float[maxPreds];
       Arrays.fill(weights, 0, predPositions.length, 1f);
       return new PretrainingExample(ids, segments, tokens.length, Arrays.copyOf(predPositions, maxPreds), weights,
@@ -213,7 +232,7 @@ public final class PretrainingDataset {
       counts[1] += isNext ? 1 : 0;
       int[] a = paragraph[i];
       int[] b = paragraphs[pb][sb];
-      if (a.length + b.length + 3 > config.maxLen()) {
+      if (SentencePair.length(a.length, b.length) > config.maxLen()) {
         continue;
       }
       examples.add(compact(a, b, isNext, masker, rng, actions));
@@ -227,34 +246,25 @@ public final class PretrainingDataset {
 
   private static CompactExample compact(
       int[] a, int[] b, boolean isNext, MaskedLm masker, SplittableRandom rng, long[] actions) {
-    int validLen = a.length + b.length + 3;
-    int[] tokens = tokens(a, b, validLen);
+    int validLen = SentencePair.length(a.length, b.length);
+    int[] tokens = SentencePair.ids(a, b, masker.specials(), validLen);
     int[] original = tokens.clone();
     int[] positions = masker.maskInPlace(tokens, validLen, rng, actions);
     int[] labels = new int[positions.length];
     for (int k = 0; k < positions.length; k++) {
       labels[k] = original[positions[k]];
     }
-    return new CompactExample(tokens, a.length + 2, positions, labels, isNext);
+    return new CompactExample(tokens, SentencePair.bStart(a.length), positions, labels, isNext);
   }
 
-  /** {@code <cls> a <sep> b <sep>} padded with {@code <pad>} to {@code maxLen}. */
+  /** {@code <cls> a <sep> b <sep>} with d2l's ids, padded with {@code <pad>} to {@code maxLen} ({@link SentencePair}). */
   public static int[] tokens(int[] a, int[] b, int maxLen) {
-    int[] tokens = new int[maxLen];
-    Arrays.fill(tokens, Vocab.PAD);
-    tokens[0] = Vocab.CLS;
-    System.arraycopy(a, 0, tokens, 1, a.length);
-    tokens[a.length + 1] = Vocab.SEP;
-    System.arraycopy(b, 0, tokens, a.length + 2, b.length);
-    tokens[a.length + b.length + 2] = Vocab.SEP;
-    return tokens;
+    return SentencePair.ids(a, b, Vocab.SPECIALS, maxLen);
   }
 
   /** 0 for {@code <cls> a <sep>}, 1 for {@code b <sep>}, 0 on the padding up to {@code maxLen}. */
   public static int[] segments(int[] a, int[] b, int maxLen) {
-    int[] segments = new int[maxLen];
-    Arrays.fill(segments, a.length + 2, a.length + b.length + 3, 1);
-    return segments;
+    return SentencePair.segments(a.length, b.length, maxLen);
   }
 
   /** Fisher-Yates, as Python's {@code random.shuffle}. */
@@ -267,7 +277,7 @@ public final class PretrainingDataset {
     }
   }
 
-  private static DatasetStats stats(Vocab vocab, int[][][] paragraphs, List<CompactExample> examples,
+  private static DatasetStats stats(Tokenizer vocab, int[][][] paragraphs, List<CompactExample> examples,
       double seconds, String sha) {
     int sentences = 0;
     long tokens = 0;
@@ -277,7 +287,7 @@ public final class PretrainingDataset {
       for (int[] sentence : p) {
         tokens += sentence.length;
         for (int id : sentence) {
-          unknown += id == Vocab.UNK ? 1 : 0;
+          unknown += id == vocab.specials().unk() ? 1 : 0;
         }
       }
     }
@@ -308,7 +318,8 @@ public final class PretrainingDataset {
     }
   }
 
-  public Vocab vocab() {
+  /** The tokenizer whose ids the examples hold: d2l's vocabulary (built from the text, or given) or WordPiece. */
+  public Tokenizer vocab() {
     return vocab;
   }
 
@@ -357,7 +368,7 @@ public final class PretrainingDataset {
       if (maskSeed != null) {
         e = e.remasked(masker, new SplittableRandom(Seeds.mix(maskSeed, index)));
       }
-      return e.padded(maxLen, maxPreds);
+      return e.padded(maxLen, maxPreds, masker.specials().pad());
     }
 
     @Override
@@ -387,7 +398,7 @@ public final class PretrainingDataset {
     int[] s = sources[index];
     int[] a = paragraphs[s[0]][s[1]];
     int[] b = paragraphs[s[2]][s[3]];
-    return Arrays.copyOf(tokens(a, b, a.length + b.length + 3), a.length + b.length + 3);
+    return SentencePair.ids(a, b, vocab.specials(), SentencePair.length(a.length, b.length));
   }
 
   /** Paragraph and sentence index (in shuffled order) of a and of b of example {@code index}. */

@@ -28,7 +28,7 @@ public record PretrainingExample(
   }
 
   /** The example in words, one field a line, as Google's {@code TrainingInstance.__str__}. */
-  public String toDebugString(Vocab vocab) {
+  public String toDebugString(Tokenizer vocab) {
     StringJoiner tokens = new StringJoiner(" ");
     for (int i = 0; i < validLen; i++) {
       tokens.add(vocab.token(tokenIds[i]));

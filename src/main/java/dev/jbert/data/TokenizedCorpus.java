@@ -8,12 +8,13 @@ import java.util.stream.IntStream;
 
 /**
  * The fast path of {@link Paragraphs#fromLines}: the same paragraphs, but as token numbers of one {@link TokenTable}
- * with their counts, built on all cores over contiguous ranges of lines (a test checks the two paths agree).
+ * with their counts, built on all cores over contiguous ranges of lines (a test checks the two paths agree). With a
+ * WordPiece tokenizer the paragraphs hold its ids directly, and there is no table.
  */
 final class TokenizedCorpus {
-  final TokenTable table;
-  final int[] counts; // occurrences per table id
-  final int[][][] paragraphs; // file order, (paragraph, sentence, table id)
+  final TokenTable table; // null: the paragraphs hold a tokenizer's ids
+  final int[] counts; // occurrences per table id; null without a table
+  final int[][][] paragraphs; // file order, (paragraph, sentence, table id or tokenizer id)
 
   private TokenizedCorpus(TokenTable table, int[] counts, int[][][] paragraphs) {
     this.table = table;
@@ -99,6 +100,30 @@ final class TokenizedCorpus {
       }
     }
     return new TokenizedCorpus(table, Arrays.copyOf(counts, table.size()), paragraphs.toArray(int[][][]::new));
+  }
+
+  /**
+   * WikiText lines as paragraphs of {@code tokenizer}'s ids: d2l's kept lines and sentence split (spec section 2),
+   * each sentence's text, in its case, handed to the tokenizer.
+   */
+  static TokenizedCorpus of(List<String> lines, Tokenizer tokenizer) {
+    int[][][] paragraphs = lines.parallelStream()
+        .filter(Paragraphs::isKept)
+        .map(line -> Paragraphs.sentences(line).stream().map(tokenizer::encode).toArray(int[][]::new))
+        .toArray(int[][][]::new);
+    return new TokenizedCorpus(null, null, paragraphs);
+  }
+
+  /**
+   * Documents of sentences as {@code tokenizer}'s ids, in order; as {@link #ofDocuments(List)}, a sentence without a
+   * token and a document without a sentence are left out.
+   */
+  static TokenizedCorpus ofDocuments(List<List<String>> documents, Tokenizer tokenizer) {
+    int[][][] paragraphs = documents.parallelStream()
+        .map(document -> document.stream().map(tokenizer::encode).filter(ids -> ids.length > 0).toArray(int[][]::new))
+        .filter(sentences -> sentences.length > 0)
+        .toArray(int[][][]::new);
+    return new TokenizedCorpus(null, null, paragraphs);
   }
 
   private static Chunk chunk(List<String> lines) {

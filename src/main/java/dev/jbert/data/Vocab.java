@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.IntStream;
 
@@ -20,13 +21,15 @@ import java.util.stream.IntStream;
  * Spec section 3: {@code <unk>}=0, the reserved tokens {@code <pad> <mask> <cls> <sep>}, then every token seen at
  * least {@code minFreq} times by frequency descending, ties in order of first occurrence (d2l's {@code Vocab}).
  */
-public final class Vocab {
+public final class Vocab implements Tokenizer {
   public static final int UNK = 0;
   public static final int PAD = 1;
   public static final int MASK = 2;
   public static final int CLS = 3;
   public static final int SEP = 4;
   public static final List<String> RESERVED = List.of("<unk>", "<pad>", "<mask>", "<cls>", "<sep>");
+  /** The reserved tokens' ids, which every d2l vocabulary shares. */
+  public static final SpecialIds SPECIALS = new SpecialIds(PAD, UNK, CLS, SEP, MASK);
 
   private final List<String> tokens;
   private final Map<String, Integer> ids;
@@ -169,23 +172,71 @@ public final class Vocab {
     AtomicFiles.writeString(vocabTxt, String.join("\n", tokens) + "\n");
   }
 
+  @Override
   public int size() {
     return tokens.size();
   }
 
   /** The id of {@code token}; unknown tokens map to {@link #UNK}. */
+  @Override
   public int id(String token) {
     Integer id = ids.get(token);
     return id == null ? UNK : id;
   }
 
+  @Override
   public String token(int id) {
     return tokens.get(id);
   }
 
   /** Every token, index = id. */
+  @Override
   public List<String> tokens() {
     return tokens;
+  }
+
+  @Override
+  public Kind kind() {
+    return Kind.WORDS;
+  }
+
+  /** d2l's words of {@code text}: lower case ({@link Locale#ROOT}), split on white space (spec section 2). */
+  @Override
+  public List<String> tokenize(CharSequence text) {
+    return Paragraphs.tokenize(text.toString());
+  }
+
+  @Override
+  public int[] encode(CharSequence text) {
+    return ids(tokenize(text));
+  }
+
+  @Override
+  public SpecialIds specials() {
+    return SPECIALS;
+  }
+
+  /** None: d2l draws its random replacements from the whole vocabulary, reserved tokens included (spec section 5). */
+  @Override
+  public int[] notRandomReplacements() {
+    return new int[0];
+  }
+
+  /** Never: each of d2l's words is a word of its own. */
+  @Override
+  public boolean isContinuation(String token) {
+    return false;
+  }
+
+  @Override
+  public List<String> joinWords(List<String> tokenList) {
+    return List.copyOf(tokenList);
+  }
+
+  /** Writes {@code vocab.txt} into {@code dir}. */
+  @Override
+  public void writeFiles(Path dir) {
+    save(dir.resolve(dev.jbert.data.wordpiece.TokenizerFiles.VOCAB_TXT));
   }
 
   public int[] ids(List<String> tokenList) {

@@ -5,7 +5,7 @@ import dev.jbert.JbertException;
 import dev.jbert.Json;
 import dev.jbert.Precision;
 import dev.jbert.Torch;
-import dev.jbert.data.Vocab;
+import dev.jbert.data.Tokenizer;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.ModelFiles;
 import dev.jbert.train.RunFolder;
@@ -38,12 +38,12 @@ public final class Bert implements AutoCloseable {
   public static final String VOCAB = RunFolder.VOCAB;
 
   private final BertModel model;
-  private final Vocab vocab;
+  private final Tokenizer vocab;
   private final boolean truncate;
   private final int maxLength;
   private final Precision precision;
 
-  private Bert(BertModel model, Vocab vocab, boolean truncate, int maxLength, Precision precision) {
+  private Bert(BertModel model, Tokenizer vocab, boolean truncate, int maxLength, Precision precision) {
     this.precision = precision;
     this.model = model;
     this.vocab = vocab;
@@ -57,7 +57,9 @@ public final class Bert implements AutoCloseable {
   }
 
   /**
-   * Loads {@code model.safetensors}, {@code config.json} and {@code vocab.txt} from {@code dir}.
+   * Loads {@code model.safetensors}, {@code config.json} and {@code vocab.txt} from {@code dir}; the tokenizer is the
+   * one config.json names ({@code data.tokenizer.kind}: d2l's words when it names none), WordPiece read with its
+   * casing from the folder's {@code tokenizer.json}.
    *
    * @param truncate whether input longer than the model's positions is cut (the longer segment first) instead of refused
    */
@@ -79,7 +81,7 @@ public final class Bert implements AutoCloseable {
             "no " + name + " in " + dir + "; pass a folder written by ./jbert pretrain");
       }
     }
-    Vocab vocab = Vocab.load(dir.resolve(VOCAB));
+    Tokenizer vocab = Tokenizer.read(dir, tokenizerKind(dir));
     BertModel model = ModelFiles.load(dir, "cpu");
     try {
       int modelVocab = model.config().vocabSize();
@@ -95,20 +97,31 @@ public final class Bert implements AutoCloseable {
     }
   }
 
-  /**
-   * The longest input the model in {@code dir} was trained on: {@code data.max_len} of a run folder's config.json;
-   * empty for a folder that holds the architecture alone.
-   */
-  static OptionalInt trainedLength(Path dir) {
+  /** The tokenizer a run folder's config.json names; d2l's words for a folder that holds the architecture alone. */
+  static Tokenizer.Kind tokenizerKind(Path dir) {
+    JsonNode kind = config(dir).path("data").path("tokenizer").path("kind");
+    return kind.isTextual() ? Tokenizer.Kind.parse(kind.asText()) : Tokenizer.Kind.WORDS;
+  }
+
+  private static JsonNode config(Path dir) {
     try {
-      JsonNode maxLen = Json.mapper().readTree(dir.resolve(ModelFiles.CONFIG).toFile()).path("data").path("max_len");
-      return maxLen.isInt() ? OptionalInt.of(maxLen.intValue()) : OptionalInt.empty();
+      return Json.mapper().readTree(dir.resolve(ModelFiles.CONFIG).toFile());
     } catch (IOException e) {
       throw new JbertException("cannot read " + dir.resolve(ModelFiles.CONFIG) + ": " + e.getMessage(), e);
     }
   }
 
-  public Vocab vocab() {
+  /**
+   * The longest input the model in {@code dir} was trained on: {@code data.max_len} of a run folder's config.json;
+   * empty for a folder that holds the architecture alone.
+   */
+  static OptionalInt trainedLength(Path dir) {
+    JsonNode maxLen = config(dir).path("data").path("max_len");
+    return maxLen.isInt() ? OptionalInt.of(maxLen.intValue()) : OptionalInt.empty();
+  }
+
+  /** The run's tokenizer: d2l's words or WordPiece. */
+  public Tokenizer vocab() {
     return vocab;
   }
 
@@ -166,8 +179,9 @@ public final class Bert implements AutoCloseable {
   }
 
   /**
-   * For each {@code <mask>} in {@code text} (in order), the {@code top} most probable tokens from the MLM head, with
-   * probabilities from a softmax over the whole vocabulary.
+   * For each mask token in {@code text} (in order; {@code <mask>} for d2l's words, {@code [MASK]} for WordPiece), the
+   * {@code top} most probable tokens from the MLM head, with probabilities from a softmax over the whole vocabulary,
+   * and the whole word each makes there.
    */
   public List<MaskPrediction> fillMask(String text, int top) {
     if (top < 1) {
@@ -176,12 +190,13 @@ public final class Bert implements AutoCloseable {
     Packed p = pack(Input.text(text));
     List<Integer> masks = new ArrayList<>();
     for (int i = 0; i < p.length(); i++) {
-      if (p.ids()[i] == Vocab.MASK) {
+      if (p.ids()[i] == vocab.specials().mask()) {
         masks.add(i);
       }
     }
+    String mask = vocab.token(vocab.specials().mask());
     if (masks.isEmpty()) {
-      throw new JbertException("no <mask> in the text; write <mask> where a word should be predicted");
+      throw new JbertException("no " + mask + " in the text; write " + mask + " where a word should be predicted");
     }
     long[] positions = masks.stream().mapToLong(Integer::longValue).toArray();
     float[] logits = run(List.of(p), encoded -> floats(
@@ -189,11 +204,12 @@ public final class Bert implements AutoCloseable {
     int v = vocab.size();
     List<MaskPrediction> out = new ArrayList<>(masks.size());
     for (int k = 0; k < masks.size(); k++) {
+      int at = masks.get(k);
       double[] probs = softmax(Arrays.copyOfRange(logits, k * v, (k + 1) * v));
       List<MaskPrediction.Prediction> best = IntStream.range(0, v).boxed()
           .sorted(Comparator.<Integer>comparingDouble(i -> -probs[i]).thenComparingInt(i -> i))
           .limit(top)
-          .map(i -> new MaskPrediction.Prediction(vocab.token(i), probs[i]))
+          .map(i -> new MaskPrediction.Prediction(vocab.token(i), probs[i], wordAt(p.tokens(), at, vocab.token(i))))
           .toList();
       out.add(new MaskPrediction(masks.get(k), best));
     }
@@ -208,33 +224,74 @@ public final class Bert implements AutoCloseable {
   }
 
   /**
-   * The cosine similarity of {@code word}'s vectors in two contexts (its first occurrence in each). BERT is context
-   * sensitive, so this is below 1 when the contexts differ.
+   * The whole word that {@code token} makes at {@code position} of {@code tokens}: joined with the {@code ##} pieces
+   * around it (WordPiece); the token itself for d2l's words.
+   */
+  private String wordAt(List<String> tokens, int position, String token) {
+    List<String> filled = new ArrayList<>(tokens);
+    filled.set(position, token);
+    int from = position;
+    while (from > 0 && vocab.isContinuation(filled.get(from))) {
+      from--;
+    }
+    int to = position + 1;
+    while (to < filled.size() && vocab.isContinuation(filled.get(to))) {
+      to++;
+    }
+    return String.join(" ", vocab.joinWords(filled.subList(from, to)));
+  }
+
+  /**
+   * The cosine similarity of {@code word}'s vectors in two contexts (its first occurrence in each). A word of several
+   * WordPiece pieces is represented by the mean of its pieces' vectors (one piece, or one of d2l's words: its own
+   * vector). BERT is context sensitive, so this is below 1 when the contexts differ.
    */
   public double similarity(String word, String contextA, String contextB) {
-    List<String> words = dev.jbert.data.Paragraphs.tokenize(word == null ? "" : word);
+    List<String> pieces = vocab.tokenize(word == null ? "" : word);
+    List<String> words = vocab.joinWords(pieces);
     if (words.size() != 1) {
       throw new JbertException("give one word to compare, got '" + word + "'");
     }
     String w = words.get(0);
-    if (vocab.id(w) == Vocab.UNK && !w.equals(Vocab.RESERVED.get(Vocab.UNK))) {
+    int unk = vocab.specials().unk();
+    String unkToken = vocab.token(unk);
+    if (pieces.stream().anyMatch(piece -> vocab.id(piece) == unk)
+        && !word.strip().toLowerCase(Locale.ROOT).equals(unkToken.toLowerCase(Locale.ROOT))) {
       throw new JbertException("the word '" + w + "' is not in the model's vocabulary, so both contexts would give"
-          + " it the vector of <unk> there; choose a word of its vocab.txt");
+          + " it the vector of " + unkToken + " there; choose a word of its vocab.txt");
     }
     Encoding a = encode(contextA); // one by one, so the vectors are exactly encode's
     Encoding b = encode(contextB);
-    float[] x = a.vector(position(w, a, "first"));
-    float[] y = b.vector(position(w, b, "second"));
+    float[] x = meanOf(a, position(w, pieces, a, "first"), pieces.size());
+    float[] y = meanOf(b, position(w, pieces, b, "second"), pieces.size());
     return cosine(x, y);
   }
 
-  private static int position(String word, Encoding e, String which) {
-    int at = e.tokens().subList(1, e.length() - 1).indexOf(word);
-    if (at < 0) {
-      throw new JbertException("the word '" + word + "' is not in the " + which + " context: "
-          + String.join(" ", e.tokens().subList(1, e.length() - 1)));
+  /** The first position, between {@code <cls>} and the last {@code <sep>}, where the whole word's pieces stand. */
+  private int position(String word, List<String> pieces, Encoding e, String which) {
+    List<String> tokens = e.tokens();
+    for (int i = 1; i + pieces.size() <= tokens.size() - 1; i++) {
+      boolean whole = i + pieces.size() == tokens.size() || !vocab.isContinuation(tokens.get(i + pieces.size()));
+      if (whole && tokens.subList(i, i + pieces.size()).equals(pieces)) {
+        return i;
+      }
     }
-    return at + 1;
+    throw new JbertException("the word '" + word + "' is not in the " + which + " context: "
+        + String.join(" ", tokens.subList(1, tokens.size() - 1)));
+  }
+
+  /** The mean of rows {@code from .. from + n} of {@code e}: row {@code from} itself when n is 1. */
+  private static float[] meanOf(Encoding e, int from, int n) {
+    float[] mean = new float[e.hidden()];
+    for (int i = from; i < from + n; i++) {
+      for (int j = 0; j < mean.length; j++) {
+        mean[j] += e.vector(i)[j];
+      }
+    }
+    for (int j = 0; j < mean.length; j++) {
+      mean[j] /= n;
+    }
+    return mean;
   }
 
   static double cosine(float[] x, float[] y) {
@@ -286,7 +343,7 @@ public final class Bert implements AutoCloseable {
     long[] ids = new long[b * l];
     long[] segments = new long[b * l];
     float[] valid = new float[b];
-    Arrays.fill(ids, Vocab.PAD);
+    Arrays.fill(ids, vocab.specials().pad());
     for (int i = 0; i < b; i++) {
       Packed p = batch.get(i);
       System.arraycopy(p.ids(), 0, ids, i * l, p.length());

@@ -10,6 +10,11 @@ import java.util.List;
  */
 public record MaskPrediction(int position, List<Prediction> predictions) {
 
-  /** A token and its probability (softmax over the whole vocabulary). */
-  public record Prediction(String token, double probability) {}
+  /**
+   * A token and its probability (softmax over the whole vocabulary).
+   *
+   * @param word the whole word the token makes at the mask: a WordPiece token joined with the {@code ##} pieces around
+   *     it ("##s" after "cat" gives "cats"); the token itself for d2l's words
+   */
+  public record Prediction(String token, double probability, String word) {}
 }

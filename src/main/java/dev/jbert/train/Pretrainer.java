@@ -3,7 +3,7 @@ package dev.jbert.train;
 import dev.jbert.data.BatchIterator;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingExample;
-import dev.jbert.data.Vocab;
+import dev.jbert.data.Tokenizer;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.ModelFiles;
 import java.util.List;
@@ -19,14 +19,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class Pretrainer {
   /**
-   * Training and held-out examples, with the vocabulary that encoded them.
+   * Training and held-out examples, with the tokenizer that encoded them (its files go into the run folder).
    *
    * @param trainOfEpoch the training examples as each epoch sees them (with dynamic masking their masks change)
    */
-  public record Data(List<PretrainingExample> train, List<PretrainingExample> valid, Vocab vocab,
+  public record Data(List<PretrainingExample> train, List<PretrainingExample> valid, Tokenizer vocab,
       LongFunction<List<PretrainingExample>> trainOfEpoch) {
     /** Static masks: every epoch sees {@code train}. */
-    public Data(List<PretrainingExample> train, List<PretrainingExample> valid, Vocab vocab) {
+    public Data(List<PretrainingExample> train, List<PretrainingExample> valid, Tokenizer vocab) {
       this(train, valid, vocab, epoch -> train);
     }
   }
@@ -86,7 +86,7 @@ public final class Pretrainer {
         step = from.step();
         metrics = MetricsLog.resume(run.file(RunFolder.METRICS), step);
       } else {
-        data.vocab().save(run.file(RunFolder.VOCAB));
+        data.vocab().writeFiles(run.dir());
         metrics = MetricsLog.create(run.file(RunFolder.METRICS));
       }
       run.writeConfig(config); // a resumed run's config records what the resume changed

@@ -12,6 +12,8 @@ import dev.jbert.data.Mirror;
 import dev.jbert.data.PretrainingCorpus;
 import dev.jbert.data.PretrainingDataset;
 import dev.jbert.data.PretrainingExample;
+import dev.jbert.data.Tokenizer;
+import dev.jbert.data.TokenizerConfig;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertConfig;
 import java.nio.file.Files;
@@ -36,6 +38,12 @@ public final class Pretraining {
     /** The corpus is open (its format detected, when no format was given). */
     default void onCorpus(PretrainingCorpus corpus) {}
 
+
+    /**
+     * The tokenizer is ready: {@code source} says where its vocabulary came from (built from the text for d2l's words,
+     * a folder, or trained on the training text).
+     */
+    default void onTokenizer(Tokenizer.Kind kind, String source) {}
 
     /** The examples are built: training pairs, validation pairs, vocabulary size, seconds it took. */
     default void onData(int trainPairs, int validPairs, int vocabSize, double seconds) {}
@@ -62,7 +70,7 @@ public final class Pretraining {
   public TrainingSummary run() {
     RunConfig saved = b.resume != null ? run.readConfig() : null;
     if (saved != null) {
-      refuseRunSettings();
+      refuseRunSettings(saved);
     }
     PretrainingCorpus corpus = openCorpus(saved);
     b.listener.onCorpus(corpus);
@@ -85,19 +93,27 @@ public final class Pretraining {
     DataConfig dataConfig = saved != null ? saved.data() : new DataConfig(
         b.maxLen != null ? b.maxLen : DataConfig.defaults().maxLen(), DataConfig.defaults().minFreq(),
         b.seed != null ? b.seed : DataConfig.defaults().seed(), b.dynamicMasking != null && b.dynamicMasking,
-        masking());
+        masking(), tokenizerConfig());
     if (saved == null) {
       checkMaxLen(dataConfig); // before the examples are built: a long max_len takes memory
     }
-    PretrainingDataset train = corpus.buildTrain(dataConfig);
-    if (saved != null) {
+    TokenizerConfig tokenizerConfig = dataConfig.tokenizer();
+    // a resumed WordPiece run encodes with its own copy: the --vocab folder may have moved or changed since
+    boolean ownCopy = saved != null && tokenizerConfig.kindEnum() == Tokenizer.Kind.WORDPIECE;
+    Tokenizer tokenizer = ownCopy ? Tokenizer.read(run.dir(), Tokenizer.Kind.WORDPIECE)
+        : corpus.tokenizer(tokenizerConfig);
+    b.listener.onTokenizer(tokenizerConfig.kindEnum(), ownCopy ? "the run's own, " + run.dir()
+        : tokenizerConfig.kindEnum() == Tokenizer.Kind.WORDS ? "built from the training text"
+        : tokenizerConfig.vocab() != null ? tokenizerConfig.vocab() : "trained on the training text");
+    PretrainingDataset train = corpus.buildTrain(dataConfig, tokenizer);
+    if (saved == null) {
+      config = newConfig(corpus, train);
+    } else if (tokenizerConfig.kindEnum() == Tokenizer.Kind.WORDS) { // rebuilt from the text: it must be the run's
       Vocab savedVocab = Vocab.load(run.file(RunFolder.VOCAB));
       if (!savedVocab.equals(train.vocab())) {
         throw new JbertException("the vocabulary built from the data differs from " + run.file(RunFolder.VOCAB)
             + ": the run was started with other data settings; pass the same --data");
       }
-    } else {
-      config = newConfig(corpus, train);
     }
     DataConfig validConfig = config.data().withSeed(Evaluator.VALIDATION_SEED);
     List<PretrainingExample> valid = corpus.buildValid(train.vocab(), validConfig)
@@ -135,6 +151,11 @@ public final class Pretraining {
   private static String reading(CorpusSpec spec) {
     return "format " + spec.format() + ", locale " + (spec.locale() == null ? "root" : spec.locale())
         + ", validation " + (spec.valid().isEmpty() ? "share " + spec.validShare() : "files");
+  }
+
+  /** The tokenizer the builder names: d2l's words unless {@code tokenizer("wordpiece")}. */
+  private TokenizerConfig tokenizerConfig() {
+    return TokenizerConfig.of(b.tokenizer, b.vocab, b.vocabSize);
   }
 
   /** The masked-LM rules: d2l's with what was set changed. */
@@ -203,7 +224,12 @@ public final class Pretraining {
   }
 
   /** A resume keeps the run's own settings: passing one of them is refused, before anything is read. */
-  private void refuseRunSettings() {
+  private void refuseRunSettings(RunConfig saved) {
+    String runs = saved.data().tokenizer().kind();
+    if (b.tokenizer != null && !Tokenizer.Kind.parse(b.tokenizer).cliName().equals(runs)) {
+      throw new JbertException("--tokenizer " + b.tokenizer + " does not match the run in " + run.dir() + ", which was"
+          + " started with --tokenizer " + runs + ": leave --tokenizer out to resume it, or start a new run");
+    }
     List<String> fixed = new ArrayList<>();
     addIfSet(fixed, "--batch-size", b.batchSize);
     addIfSet(fixed, "--lr", b.lr);
@@ -221,6 +247,8 @@ public final class Pretraining {
     addIfSet(fixed, "--mask-rate", b.maskRate);
     addIfSet(fixed, "--mask-split", b.maskSplit);
     addIfSet(fixed, "--whole-word-masking", b.wholeWordMasking);
+    addIfSet(fixed, "--vocab", b.vocab);
+    addIfSet(fixed, "--vocab-size", b.vocabSize);
     if (b.corpusSpec != null) {
       addIfSet(fixed, "--format", b.corpusSpec.format());
       addIfSet(fixed, "--locale", b.corpusSpec.locale());
@@ -297,6 +325,9 @@ public final class Pretraining {
     private Double maskRate;
     private String maskSplit;
     private Boolean wholeWordMasking;
+    private String tokenizer;
+    private Path vocab;
+    private Integer vocabSize;
     private String devices;
     private Precision precision;
     private Listener listener = new Listener() {};
@@ -449,6 +480,27 @@ public final class Pretraining {
     /** Predict whole words: a ##piece with the word it continues (default false). */
     public Builder wholeWordMasking(boolean v) {
       wholeWordMasking = v;
+      return this;
+    }
+
+    /** words (d2l's, the default) or wordpiece (BERT's); on {@link #resume} it must be the run's. */
+    public Builder tokenizer(String v) {
+      tokenizer = v;
+      return this;
+    }
+
+    /**
+     * The WordPiece vocabulary: a {@code jbert vocab} output folder, a Hugging Face BERT folder or its
+     * {@code vocab.txt}; without it, {@code wordpiece} trains one on the training text.
+     */
+    public Builder vocab(Path v) {
+      vocab = v;
+      return this;
+    }
+
+    /** The size of the WordPiece vocabulary trained on the training text (default 30522, BERT's). */
+    public Builder vocabSize(int v) {
+      vocabSize = v;
       return this;
     }
 

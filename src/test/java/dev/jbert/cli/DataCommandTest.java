@@ -176,6 +176,20 @@ class DataCommandTest {
   }
 
   @Test
+  void wordPieceStatisticsCountPiecesOfAVocabularyTrainedOnTheText(@TempDir Path tmp) throws Exception {
+    Path texts = PretrainWordPieceTest.corpus(tmp.resolve("texts"));
+    JsonNode words = new ObjectMapper().readTree(run("data", "--data", texts.toString(), "--json").out());
+    CliRun r = run("data", "--data", texts.toString(), "--tokenizer", "wordpiece", "--vocab-size", "80", "--json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode pieces = new ObjectMapper().readTree(r.out());
+    assertThat(pieces.get("vocab_size").asInt()).isEqualTo(80);
+    assertThat(pieces.at("/vocab_head/0").asText()).isEqualTo("[PAD]");
+    // 80 tokens cannot hold the 24 words whole: more pieces than words, over the same sentences
+    assertThat(pieces.get("sentences").asInt()).isEqualTo(words.get("sentences").asInt());
+    assertThat(pieces.get("tokens").asLong()).isGreaterThan(words.get("tokens").asLong());
+  }
+
+  @Test
   void rootHelpListsTheDataCommand() {
     CliRun r = run("--help");
     assertThat(r.code()).isZero();

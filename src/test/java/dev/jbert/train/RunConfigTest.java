@@ -7,6 +7,7 @@ import dev.jbert.Json;
 import dev.jbert.data.CorpusSpec;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.MaskConfig;
+import dev.jbert.data.TokenizerConfig;
 import dev.jbert.model.BertConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +46,20 @@ class RunConfigTest {
     assertThat(read.corpus()).isNull(); // a resume looks WikiText-2 up, as before
     assertThat(read.data()).isEqualTo(DataConfig.defaults());
     assertThat(read.data().masking()).isEqualTo(MaskConfig.d2l());
+  }
+
+  @Test
+  void theTokenizerRoundTripsThroughConfigJsonAndIsD2lsWordsWhenAbsent(@TempDir Path dir) throws Exception {
+    DataConfig data = DataConfig.defaults().withTokenizer(TokenizerConfig.wordPiece("/vocabs/bert", null));
+    RunFolder run = new RunFolder(dir);
+    run.writeConfig(config(data, null));
+    assertThat(run.readConfig().data().tokenizer()).isEqualTo(new TokenizerConfig("wordpiece", "/vocabs/bert", null));
+    assertThat(TokenizerConfig.wordPiece(null, null).vocabSize()).isEqualTo(30522); // BERT's, trained on the text
+
+    ObjectNode json = (ObjectNode) Json.mapper().readTree(run.file(RunFolder.CONFIG).toFile());
+    ((ObjectNode) json.get("data")).remove("tokenizer"); // a run folder written before the option existed
+    Files.writeString(run.file(RunFolder.CONFIG), json.toString());
+    assertThat(run.readConfig().data().tokenizer()).isEqualTo(TokenizerConfig.words());
   }
 
   @Test

@@ -1,5 +1,8 @@
 package dev.jbert.data.wordpiece;
 
+import dev.jbert.data.SpecialIds;
+import dev.jbert.data.Tokenizer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -20,7 +23,7 @@ import java.util.List;
  * <p>No {@code [CLS]}/{@code [SEP]} are added. Candidate pieces are looked up by char range and hash, never built as
  * Strings. Instances are immutable and thread-safe.
  */
-public final class WordPieceTokenizer {
+public final class WordPieceTokenizer implements Tokenizer {
   /** Hugging Face's and Google's {@code max_input_chars_per_word}. */
   public static final int MAX_INPUT_CHARS_PER_WORD = 100;
 
@@ -32,8 +35,9 @@ public final class WordPieceTokenizer {
   private final TokenIndex continuations;
   /** The special tokens, longest first, and their ids. */
   private final String[] specials;
-  private final int[] specialIds;
+  private final int[] specialTokenIds;
   private final int unk;
+  private final SpecialIds specialIds;
 
   /** A tokenizer of {@code vocab}: uncased (lower-case, strip accents) when {@code lowercase}, else cased. */
   public WordPieceTokenizer(WordPieceVocab vocab, boolean lowercase) {
@@ -57,7 +61,63 @@ public final class WordPieceTokenizer {
     specials = WordPieceVocab.SPECIALS.stream()
         .sorted(Comparator.comparingInt(String::length).reversed().thenComparing(Comparator.naturalOrder()))
         .toArray(String[]::new);
-    specialIds = Arrays.stream(specials).mapToInt(vocab::id).toArray();
+    specialTokenIds = Arrays.stream(specials).mapToInt(vocab::id).toArray();
+    this.specialIds = new SpecialIds(vocab.padId(), vocab.unkId(), vocab.clsId(), vocab.sepId(), vocab.maskId());
+  }
+
+  @Override
+  public Kind kind() {
+    return Kind.WORDPIECE;
+  }
+
+  /** The id of {@code token}; {@code [UNK]}'s when it is not in the vocabulary. */
+  @Override
+  public int id(String token) {
+    int id = vocab.id(token);
+    return id < 0 ? unk : id;
+  }
+
+  @Override
+  public String token(int id) {
+    return vocab.token(id);
+  }
+
+  @Override
+  public int size() {
+    return vocab.size();
+  }
+
+  @Override
+  public List<String> tokens() {
+    return vocab.tokens();
+  }
+
+  /** Found by name: {@code [PAD] [UNK] [CLS] [SEP] [MASK]} wherever the vocabulary has them. */
+  @Override
+  public SpecialIds specials() {
+    return specialIds;
+  }
+
+  /** The special tokens: a random replacement is an ordinary piece. */
+  @Override
+  public int[] notRandomReplacements() {
+    return specialIds.sorted();
+  }
+
+  @Override
+  public boolean isContinuation(String token) {
+    return token.startsWith(WordPieceVocab.CONTINUATION);
+  }
+
+  @Override
+  public List<String> joinWords(List<String> tokens) {
+    return words(tokens);
+  }
+
+  /** Writes {@code vocab.txt}, {@code tokenizer.json} and {@code tokenizer_config.json} ({@link TokenizerFiles}). */
+  @Override
+  public void writeFiles(Path dir) {
+    TokenizerFiles.write(dir, this);
   }
 
   public WordPieceVocab vocab() {
@@ -75,6 +135,7 @@ public final class WordPieceTokenizer {
   }
 
   /** The ids of {@code text}, without {@code [CLS]} and {@code [SEP]}. */
+  @Override
   public int[] encode(CharSequence text) {
     Ids out = new Ids(text.length() / 4 + 4);
     encode(text, out);
@@ -82,6 +143,7 @@ public final class WordPieceTokenizer {
   }
 
   /** The pieces of {@code text} ({@code [UNK]} for a word that has none). */
+  @Override
   public List<String> tokenize(CharSequence text) {
     int[] ids = encode(text);
     List<String> pieces = new ArrayList<>(ids.length);
@@ -137,7 +199,7 @@ public final class WordPieceTokenizer {
         String special = specials[s];
         if (str.startsWith(special, i)) {
           basic.forEachWord(chars, segment, i, words);
-          out.add(specialIds[s]);
+          out.add(specialTokenIds[s]);
           i += special.length() - 1;
           segment = i + 1;
           break;
