@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * Starts the worker processes of one machine, as {@code torchrun --nproc-per-node N} does: the same Java, class path
@@ -39,6 +40,8 @@ public final class Launcher {
   public static final String STOP_LINE = "stop";
   /** How long the others may take to end on their own after one worker failed, before they are stopped. */
   static final Duration GRACE = Duration.ofSeconds(5);
+  /** What libtorch's Gloo prints on standard output when a group is built. */
+  private static final Pattern GLOO_CONNECTED = Pattern.compile("\\[Gloo\\] Rank \\d+ is connected to");
 
   /**
    * What to start.
@@ -149,15 +152,18 @@ public final class Launcher {
     // libtorch's OpenMP threads and OpenBLAS read it when they start, as under torchrun
     env.put("OMP_NUM_THREADS", Integer.toString(plan.threadsPerWorker()));
     env.put(WORKER_ENV, "1");
+    // libtorch's own warnings (a socket timed out, ...) say again, in many lines, what the worker's error line says
+    env.putIfAbsent("TORCH_CPP_LOG_LEVEL", "ERROR");
     pb.redirectInput(ProcessBuilder.Redirect.PIPE);
     Process p = pb.start();
     List<Thread> pumps = new ArrayList<>();
     if (rank == 0) {
-      pumps.add(pump(p.getInputStream(), out, null));
-      pumps.add(pump(p.getErrorStream(), err, null));
+      // Gloo says on standard output how many peers it connected to; that output is jbert's results only
+      pumps.add(pump(p.getInputStream(), out, "", GLOO_CONNECTED));
+      pumps.add(pump(p.getErrorStream(), err, null, null));
     } else {
-      pumps.add(pump(p.getInputStream(), Writer.nullWriter(), null));
-      pumps.add(pump(p.getErrorStream(), err, "rank " + rank + ": "));
+      pumps.add(pump(p.getInputStream(), Writer.nullWriter(), null, null));
+      pumps.add(pump(p.getErrorStream(), err, "rank " + rank + ": ", null));
     }
     return new Worker(rank, p, pumps);
   }
@@ -242,10 +248,11 @@ public final class Launcher {
   }
 
   /**
-   * Copies a worker's stream to {@code to} on a thread of its own; with a {@code prefix}, line by line with the prefix,
-   * else as the bytes come (a progress bar redrawn with carriage returns passes through unchanged).
+   * Copies a worker's stream to {@code to} on a thread of its own; with a {@code prefix}, line by line with the prefix
+   * and without the lines {@code drop} matches, else as the bytes come (a progress bar redrawn with carriage returns
+   * passes through unchanged).
    */
-  private static Thread pump(InputStream from, Writer to, String prefix) {
+  private static Thread pump(InputStream from, Writer to, String prefix, Pattern drop) {
     Thread t = new Thread(() -> {
       try (Reader chars = new InputStreamReader(from, StandardCharsets.UTF_8)) {
         if (prefix == null) {
@@ -259,6 +266,9 @@ public final class Launcher {
         } else {
           BufferedReader lines = new BufferedReader(chars);
           for (String line; (line = lines.readLine()) != null; ) {
+            if (drop != null && drop.matcher(line).lookingAt()) {
+              continue;
+            }
             synchronized (to) {
               to.write(prefix + line + "\n");
               to.flush();

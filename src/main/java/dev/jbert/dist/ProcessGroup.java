@@ -68,8 +68,9 @@ public final class ProcessGroup implements AutoCloseable {
           .waitWorkers(false) // the group's own connection step waits for everyone, with the same timeout
           .timeout(new Milliseconds(timeoutMs));
       store = Torch.keep(new TCPStore(world.masterAddr(), options));
+      port = store.getPort() & 0xffff;
       if (master && world.portFile() != null) {
-        AtomicFiles.writeString(world.portFile(), (store.getPort() & 0xffff) + "\n");
+        AtomicFiles.writeString(world.portFile(), port + "\n");
       }
       ProcessGroupGloo.Options gloo = new ProcessGroupGloo.Options(new Milliseconds(timeoutMs));
       gloo.devices(new GlooDeviceVector(device(world.masterAddr())));
@@ -83,7 +84,7 @@ public final class ProcessGroup implements AutoCloseable {
         throw e;
       }
       throw new JbertException(world.describe() + " could not join the run at " + world.masterAddr() + ":"
-          + (port == 0 ? "(a free port)" : port) + " within " + world.timeout().toSeconds() + " s (--dist-timeout): "
+          + (port == 0 ? "(a free port)" : Integer.toString(port)) + " within " + world.timeout().toSeconds() + " s (--dist-timeout): "
           + firstLine(e.getMessage()) + (master ? "" : "; is rank 0 running, and is the address reachable?"), e);
     }
   }
@@ -214,8 +215,13 @@ public final class ProcessGroup implements AutoCloseable {
     return ByteBuffer.wrap(sha.digest()).getLong();
   }
 
+  /**
+   * The first line of a libtorch error, without the source location that c10 puts first ("[/home/.../pair.cc:538] "),
+   * a path on the machine that built libtorch.
+   */
   static String firstLine(String s) {
-    return s == null ? "" : s.lines().findFirst().orElse("").trim();
+    String line = s == null ? "" : s.lines().findFirst().orElse("").trim();
+    return line.replaceFirst("^\\[[^\\]]*\\.(cc|cpp|h):\\d+\\] ", "");
   }
 
   /** Leaves the group: the Gloo connections, then the store (on rank 0, the rendezvous server). */

@@ -76,7 +76,7 @@ class DistributedPretrainingTest {
     ChildJvm.Result r = ChildJvm.run(JbertCli.class, List.of("-Xmx256m"), tmp, Map.of(), 240,
         pretrain(data, two, STEPS, "--nproc-per-node", "2").toArray(String[]::new));
     assertThat(r.exitCode()).as(r.stderr()).isZero();
-    assertThat(r.stdout()).containsPattern("(?m)^[\\d.]+ sentence pairs/sec on \\[2 processes on cpu\\]$");
+    assertThat(r.stdout()).doesNotContain("[Gloo]").containsPattern("(?m)^[\\d.]+ sentence pairs/sec on \\[2 processes on cpu\\]$");
     // rank 0 reports, rank 1 is quiet: one progress line per report, no rank 1 line at all
     assertThat(r.stderr()).doesNotContain("rank 1:");
     assertThat(r.stderr().lines().filter(l -> l.startsWith("pretrain " + STEPS + "/" + STEPS))).hasSize(1);
@@ -154,9 +154,11 @@ class DistributedPretrainingTest {
           .filter(l -> l.startsWith("error: ")).toList();
       assertThat(errors).hasSize(1);
       assertThat(errors.get(0)).contains("rank 0 of 2").contains("30 s of --dist-timeout");
-      // the last checkpoint is whole and of a step that all ranks finished
+      // the last checkpoint is whole and of a step that all ranks finished: the one of the last metrics row, or the
+      // one before when the kill came between that row and its checkpoint (the ranks compare weights first)
       int step = Integer.parseInt(SafeTensors.readMetadata(run.resolve(RunFolder.CHECKPOINT)).get("step"));
-      assertThat(step).isGreaterThanOrEqualTo(3);
+      int rows = rows(run.resolve(RunFolder.METRICS));
+      assertThat(step).isGreaterThanOrEqualTo(2).isBetween(rows - 1, rows);
       try (PointerScope scope = new PointerScope()) {
         assertThat(SafeTensors.read(run.resolve(RunFolder.CHECKPOINT), "cpu")).containsKey("model.nsp.output.weight");
       }

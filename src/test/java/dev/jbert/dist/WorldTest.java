@@ -75,4 +75,11 @@ class WorldTest {
     assertThatThrownBy(() -> new Launcher.Plan(2, 2, 2, "10.0.0.7", 29500, 1))
         .hasMessage("--node-rank 2 is outside 0 to 1 (--nnodes 2)");
   }
+
+  @Test
+  void libtorchErrorsLoseTheBuildMachinesSourcePath() {
+    assertThat(ProcessGroup.firstLine("[/home/runner/work/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:538]"
+        + " Read error [127.0.0.1]:2997: Connection reset by peer\nException raised from ..."))
+        .isEqualTo("Read error [127.0.0.1]:2997: Connection reset by peer");
+  }
 }
