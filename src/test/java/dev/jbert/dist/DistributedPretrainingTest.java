@@ -170,4 +170,46 @@ class DistributedPretrainingTest {
       rank1.destroyForcibly();
     }
   }
+
+  @Test
+  void ctrlCOnTheLauncherStopsEveryRankAtOneStepAndTheRunResumesInOneProcess(@TempDir Path tmp) throws Exception {
+    Path data = corpus(tmp);
+    Path run = tmp.resolve("run");
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-cp", System.getProperty("java.class.path"), JbertCli.class.getName()));
+    command.addAll(pretrain(data, run, 1_000_000, "--nproc-per-node", "2"));
+    Process launcher = new ProcessBuilder(command).directory(tmp.toFile())
+        .redirectOutput(tmp.resolve("out.txt").toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
+    try {
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+      while (rows(run.resolve(RunFolder.METRICS)) < 3) {
+        assertThat(launcher.isAlive()).as("the launcher runs: %s", Files.readString(tmp.resolve("err.txt"))).isTrue();
+        assertThat(System.nanoTime()).as("3 steps within 180 s").isLessThan(until);
+        Thread.sleep(50);
+      }
+      List<ProcessHandle> workers = launcher.descendants().toList();
+      assertThat(workers).hasSize(2);
+      new ProcessBuilder("kill", "-INT", Long.toString(launcher.pid())).start().waitFor();
+      assertThat(launcher.waitFor(60, TimeUnit.SECONDS)).as("the launcher ends").isTrue();
+      String err = Files.readString(tmp.resolve("err.txt"));
+      assertThat(launcher.exitValue()).as(err).isEqualTo(130);
+      assertThat(workers).noneMatch(ProcessHandle::isAlive);
+      // both ranks stopped after the same step: rank 0's checkpoint, metrics and summary agree on it
+      int step = Integer.parseInt(SafeTensors.readMetadata(run.resolve(RunFolder.CHECKPOINT)).get("step"));
+      assertThat(rows(run.resolve(RunFolder.METRICS))).isEqualTo(step);
+      assertThat(Files.readString(tmp.resolve("out.txt")))
+          .contains("interrupted after step " + step + ": checkpoint saved; continue with --resume " + run);
+      assertThat(err).contains("stopping: saving the run folder").doesNotContain("rank 1:").doesNotContain("error");
+
+      // the batch is global and each example's dropout masks are keyed by its place in it: one process continues
+      StringWriter resumed = new StringWriter();
+      int code = JbertCli.execute(new String[] {"pretrain", "--resume", run.toString(), "--steps",
+          Integer.toString(step + 2)}, new PrintWriter(new StringWriter()), new PrintWriter(resumed));
+      assertThat(code).as(resumed.toString()).isZero();
+      assertThat(rows(run.resolve(RunFolder.METRICS))).isEqualTo(step + 2);
+    } finally {
+      launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+      launcher.destroyForcibly();
+    }
+  }
 }
