@@ -40,7 +40,15 @@ public final class Benchmark {
   public static BenchResult run(BertConfig modelConfig, TrainConfig train, List<PretrainingExample> examples,
       int warmup, int steps, String device, ProcessGroup group) {
     Precision precision = train.precisionMode().effective(device);
-    double matmul = matmulGflops(device, precision);
+    double matmul;
+    if (group == null) {
+      matmul = matmulGflops(device, precision);
+    } else {
+      // the machine's rate is every process's at once, each on its share of the cores: all start together, and their
+      // rates add up, so that flop_ratio compares the whole step's FLOPs with the whole machine's
+      group.sum("a barrier", 0);
+      matmul = group.sum("the matmul rates", matmulGflops(device, precision))[0];
+    }
     try (BertModel model = BertModel.create(modelConfig, ScalarType.Float, device, train.seed());
         Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), model.parameters());
         DataParallel replicas = new DataParallel(
