@@ -212,4 +212,20 @@ class DistributedPretrainingTest {
       launcher.destroyForcibly();
     }
   }
+
+  @Test
+  void aRankWhoseOthersNeverComeGivesUpAfterTheTimeoutWithOneLine(@TempDir Path tmp) throws Exception {
+    Path data = corpus(tmp);
+    long t0 = System.nanoTime();
+    // rank 1 of 2, and no rank 0 ever writes the port: nothing to join
+    ChildJvm.Result r = ChildJvm.run(JbertCli.class, List.of("-Xmx256m"), tmp, Map.of("RANK", "1", "WORLD_SIZE", "2",
+        "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "0", World.PORT_FILE_ENV, tmp.resolve("port").toString()), 120,
+        pretrain(data, tmp.resolve("run"), 2, "--dist-timeout", "3").toArray(String[]::new));
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(r.stderr().lines().filter(l -> !l.isBlank()).toList()).containsExactly("error: rank 1 of 2: rank 0 did"
+        + " not open the rendezvous within 3 s (--dist-timeout): no port in " + tmp.resolve("port"));
+    assertThat(seconds).as("the JVM's start, then the 3 s").isLessThan(60);
+    assertThat(tmp.resolve("run")).doesNotExist(); // the rendezvous comes first: nothing was read or written
+  }
 }
