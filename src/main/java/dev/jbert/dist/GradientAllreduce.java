@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * Sums the gradients of every parameter over the ranks, as DistributedDataParallel does after backward: the gradients
  * are copied one after the other into flat float32 buckets, each bucket is all-reduced in one call, and the sums are
- * copied back. One call per bucket instead of one per parameter: the d2l model's 39 gradients travel as one 22.5 MB
+ * copied back. One call per bucket instead of one per parameter: the d2l model's 45 gradients travel as one 22.5 MB
  * message, and each call has a fixed cost (a round of messages around the ring) that small tensors would pay many
  * times. Buckets are capped so that a large model does not need a second copy of all its gradients at once.
  *
