@@ -4,6 +4,7 @@ import dev.jbert.JbertException;
 import dev.jbert.Json;
 import dev.jbert.Precision;
 import dev.jbert.data.PretrainingDataset;
+import dev.jbert.dist.ProcessGroup;
 import dev.jbert.model.BertConfig;
 import dev.jbert.train.BenchResult;
 import dev.jbert.train.Benchmark;
@@ -11,6 +12,7 @@ import dev.jbert.train.DeviceSpec;
 import dev.jbert.train.TrainConfig;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -27,6 +29,7 @@ import picocli.CommandLine.Option;
         + " pairs/s, ms per phase, achieved GFLOP/s against a 2048^3 matrix product, peak RSS.")
 public final class BenchCommand implements Callable<Integer> {
   @Mixin DataOptions dataOptions;
+  @Mixin DistOptions dist;
   @Mixin Verbosity verbosity;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -68,15 +71,35 @@ public final class BenchCommand implements Callable<Integer> {
     if (warmup < 0) {
       throw new JbertException("--warmup must be 0 or more, got " + warmup);
     }
-    String on = DeviceSpec.parse(device).get(0);
-    Precision runs = precision.resolve(on, spec.commandLine().getErr());
-    PretrainingDataset data = dataOptions.openCorpus(spec.commandLine().getErr()).buildTrain(dataOptions.config());
+    if (dist.launches(System.getenv())) {
+      return dist.launch(spec.root().commandLine(), out, spec.commandLine().getErr());
+    }
+    ProcessGroup group = dist.join();
+    int code = bench(out, group);
+    if (group != null) {
+      group.close(); // not after an error: the teardown of a group with a dead peer may wait for it; exit cleans up
+    }
+    return code;
+  }
+
+  /** The benchmark, alone or as one process of {@code group}; rank 0 prints it. */
+  private int bench(PrintWriter out, ProcessGroup group) throws Exception {
+    boolean reports = group == null || group.rank() == 0;
+    PrintWriter err = reports ? spec.commandLine().getErr() : new PrintWriter(java.io.Writer.nullWriter());
+    List<String> devices = DeviceSpec.parse(device);
+    // one device per process: the k-th worker of a machine takes the k-th device of --device
+    String on = devices.get(group == null ? 0 : group.world().localRank() % devices.size());
+    Precision runs = precision.resolve(on, err);
+    PretrainingDataset data = dataOptions.openCorpus(err).buildTrain(dataOptions.config());
     TrainConfig train = TrainConfig.builder().batchSize(batchSize).steps(warmup + steps)
         .seed(dataOptions.config().seed()).mlmAllSlots(mlmAllSlots).microBatches(microBatches).precision(runs).build();
     BertConfig d2l = BertConfig.d2l(data.vocab().size());
     BertConfig model = new BertConfig(d2l.vocabSize(), d2l.hidden(), d2l.ffnHidden(), d2l.heads(), d2l.layers(),
         dropout, d2l.maxPositions());
-    BenchResult r = Benchmark.run(model, train, data.examples(), warmup, steps, on);
+    BenchResult r = Benchmark.run(model, train, data.examples(), warmup, steps, on, group);
+    if (!reports) {
+      return 0;
+    }
     if (json) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("device", on);
@@ -91,6 +114,8 @@ public final class BenchCommand implements Callable<Integer> {
       m.put("matmul_gflops", r.matmulGflops());
       m.put("flop_ratio", r.flopRatio());
       m.put("peak_rss_mb", r.peakRssMb());
+      m.put("processes", r.processes());
+      m.put("allreduce_ms", r.allreduceMs());
       out.println(Json.mapper().writeValueAsString(m));
     } else {
       out.printf(Locale.ROOT, "%s, %s: %.1f sentence pairs/s, %.0f ms/step (data %.1f, forward %.0f, backward %.0f,"
@@ -98,6 +123,10 @@ public final class BenchCommand implements Callable<Integer> {
           r.optimizerMs());
       out.printf(Locale.ROOT, "model %.1f GFLOP/s = %.2f x the %.1f GFLOP/s of a 2048^3 %s matmul; peak RSS %.0f MB%n",
           r.modelGflops(), r.flopRatio(), r.matmulGflops(), runs.flag(), r.peakRssMb());
+      if (r.processes() > 1) {
+        out.printf(Locale.ROOT, "%d processes: all-reduce of the gradients %.1f ms/step (%.1f%% of the step)%n",
+            r.processes(), r.allreduceMs(), 100 * r.allreduceMs() / r.stepMs());
+      }
     }
     out.flush();
     return 0;

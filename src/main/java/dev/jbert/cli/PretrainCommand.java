@@ -2,6 +2,7 @@ package dev.jbert.cli;
 
 import dev.jbert.data.PretrainingCorpus;
 import dev.jbert.data.Tokenizer;
+import dev.jbert.dist.ProcessGroup;
 import dev.jbert.train.EvalResult;
 import dev.jbert.train.DeviceSpec;
 import dev.jbert.train.Pretraining;
@@ -33,6 +34,7 @@ public final class PretrainCommand implements Callable<Integer> {
   static final int EXIT_INTERRUPTED = 130;
 
   @Mixin DataOptions dataOptions;
+  @Mixin DistOptions dist;
   @Mixin Verbosity verbosity;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -113,9 +115,23 @@ public final class PretrainCommand implements Callable<Integer> {
   boolean mlmAllSlots;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (dist.launches(System.getenv())) {
+      return dist.launch(spec.root().commandLine(), out, err);
+    }
+    ProcessGroup group = dist.join(); // first: a rank that cannot join says so before it reads any data
+    int code = train(out, err, group);
+    if (group != null) {
+      group.close(); // not after an error: the teardown of a group with a dead peer may wait for it; exit cleans up
+    }
+    return code;
+  }
+
+  /** The run, alone or as one process of {@code group}; rank 0 reports it, the other ranks stay quiet. */
+  private int train(PrintWriter out, PrintWriter err, ProcessGroup group) {
+    boolean reports = group == null || group.rank() == 0;
     CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
     // a resume without --data reads the run's own corpus
     Pretraining.Builder b = Pretraining.builder()
@@ -185,7 +201,8 @@ public final class PretrainCommand implements Callable<Integer> {
     }
     if (precision.requested() != null) {
       b.precision(precision.requested());
-      precision.resolve(DeviceSpec.parse(devices != null ? devices : "all").get(0), spec.commandLine().getErr());
+      precision.resolve(DeviceSpec.parse(devices != null ? devices : "all").get(0),
+          reports ? err : new PrintWriter(java.io.Writer.nullWriter()));
     }
     if (evalEvery != null) {
       if (evalEvery == 0) {
@@ -210,13 +227,16 @@ public final class PretrainCommand implements Callable<Integer> {
     RunFolder run;
     boolean ctrlC;
     try (Interrupts interrupts = Interrupts.install(err); ProgressListener progress = new ProgressListener(err)) {
-      Pretraining pretraining = b.stopWhen(interrupts::requested).listener(progress).build();
+      Pretraining pretraining = b.stopWhen(interrupts::requested).processGroup(group)
+          .listener(reports ? progress : new Pretraining.Listener() {}).build();
       run = pretraining.runFolder();
       progress.run = run;
       summary = pretraining.run();
       ctrlC = interrupts.requested(); // also when it came after the last thing that could stop
     }
-    printSummary(out, summary, run);
+    if (reports) {
+      printSummary(out, summary, run);
+    }
     return summary.interrupted() || ctrlC ? EXIT_INTERRUPTED : 0;
   }
 

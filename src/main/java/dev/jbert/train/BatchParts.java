@@ -42,6 +42,19 @@ public final class BatchParts {
     return out;
   }
 
+  /**
+   * Rank {@code rank}'s share of a batch split across {@code ranks} processes: consecutive examples, shares of sizes
+   * differing by at most one (larger first; empty when there are more ranks than examples). Each example keeps its
+   * index in the whole batch ({@link HostBatch#rows}), so its dropout masks are the ones it gets in one process.
+   */
+  public static HostBatch share(HostBatch batch, int rank, int ranks) {
+    int base = batch.size() / ranks;
+    int extra = batch.size() % ranks;
+    int from = rank * base + Math.min(rank, extra);
+    int n = base + (rank < extra ? 1 : 0);
+    return rows(batch, IntStream.range(from, from + n).toArray(), batch.maxLen());
+  }
+
   /** The batch cut to the valid length of its longest example (the batch itself when nothing can be cut). */
   public static HostBatch trimmed(HostBatch b) {
     int[] all = IntStream.range(0, b.size()).toArray();

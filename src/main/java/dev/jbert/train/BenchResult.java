@@ -6,8 +6,11 @@ package dev.jbert.train;
  * @param modelGflops achieved model GFLOP/s: the multiply-adds of the work actually done (see {@link ModelFlops}),
  *     times 2, over the step time
  * @param matmulGflops GFLOP/s of a 2048 x 2048 matrix product in the precision trained, measured in the same process
+ *     (with several processes: their rates added up, measured at the same time)
  * @param flopRatio modelGflops / matmulGflops
  * @param peakRssMb the process's peak resident set size (VmHWM)
+ * @param allreduceMs the all-reduce of gradients and losses between processes (0 in one process)
+ * @param processes processes training together, each on its share of every batch
  */
 public record BenchResult(
     double pairsPerS,
@@ -19,4 +22,6 @@ public record BenchResult(
     double modelGflops,
     double matmulGflops,
     double flopRatio,
-    double peakRssMb) {}
+    double peakRssMb,
+    double allreduceMs,
+    int processes) {}

@@ -5,6 +5,8 @@ import dev.jbert.Torch;
 import dev.jbert.data.BatchIterator;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingExample;
+import dev.jbert.dist.GradientAllreduce;
+import dev.jbert.dist.ProcessGroup;
 import dev.jbert.model.BertConfig;
 import dev.jbert.model.BertModel;
 import java.io.IOException;
@@ -28,14 +30,32 @@ public final class Benchmark {
   /** @param device {@code cpu} or {@code cuda:N}; the precision is {@code train.precision()}, as it runs there */
   public static BenchResult run(BertConfig modelConfig, TrainConfig train, List<PretrainingExample> examples,
       int warmup, int steps, String device) {
+    return run(modelConfig, train, examples, warmup, steps, device, null);
+  }
+
+  /**
+   * As {@link #run(BertConfig, TrainConfig, List, int, int, String)}, as one process of {@code group} (null: alone):
+   * every process runs the same steps on its share of each batch; pairs/s counts the whole batches.
+   */
+  public static BenchResult run(BertConfig modelConfig, TrainConfig train, List<PretrainingExample> examples,
+      int warmup, int steps, String device, ProcessGroup group) {
     Precision precision = train.precisionMode().effective(device);
-    double matmul = matmulGflops(device, precision);
+    double matmul;
+    if (group == null) {
+      matmul = matmulGflops(device, precision);
+    } else {
+      // the machine's rate is every process's at once, each on its share of the cores: all start together, and their
+      // rates add up, so that flop_ratio compares the whole step's FLOPs with the whole machine's
+      group.sum("a barrier", 0);
+      matmul = group.sum("the matmul rates", matmulGflops(device, precision))[0];
+    }
     try (BertModel model = BertModel.create(modelConfig, ScalarType.Float, device, train.seed());
         Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), model.parameters());
         DataParallel replicas = new DataParallel(
-            model, List.of(device), train.mlmAllSlots(), train.microBatches(), precision)) {
+            model, List.of(device), train.mlmAllSlots(), train.microBatches(), precision);
+        GradientAllreduce gradients = group == null ? null : new GradientAllreduce(group)) {
       BatchIterator batches = new BatchIterator(examples, train.batchSize(), train.seed(), 0);
-      TrainingStep trainingStep = new TrainingStep(train, model, adam, replicas);
+      TrainingStep trainingStep = new TrainingStep(train, model, adam, replicas, group, gradients);
       PhaseTimes times = new PhaseTimes();
       double flops = 0;
       long pairs = 0;
@@ -53,7 +73,8 @@ public final class Benchmark {
         if (step >= warmup) {
           timedNs += t3 - t0;
           pairs += batch.size();
-          for (HostBatch part : replicas.parts(batch)) { // the lengths actually run, after the padding is cut
+          // the lengths actually run by all processes, after the padding is cut
+          for (HostBatch part : group == null ? replicas.parts(batch) : allShares(replicas, batch, group.size())) {
             long rows = train.mlmAllSlots() ? (long) part.size() * part.maxPreds() : RealSlots.of(part).labels().length;
             flops += ModelFlops.perStep(modelConfig, part.size(), part.maxLen(), rows);
           }
@@ -63,8 +84,20 @@ public final class Benchmark {
       double modelGflops = flops / seconds / 1e9;
       return new BenchResult(pairs / seconds, 1e3 * seconds / steps, times.dataMs() / steps,
           times.forwardMs() / steps, times.backwardMs() / steps, times.optimizerMs() / steps, modelGflops, matmul,
-          modelGflops / matmul, peakRssMb());
+          modelGflops / matmul, peakRssMb(), times.allreduceMs() / steps, group == null ? 1 : group.size());
     }
+  }
+
+  /** The parts every process of a group runs, for the FLOP count of the whole step. */
+  private static List<HostBatch> allShares(DataParallel replicas, HostBatch batch, int ranks) {
+    List<HostBatch> parts = new java.util.ArrayList<>();
+    for (int r = 0; r < ranks; r++) {
+      HostBatch share = BatchParts.share(batch, r, ranks);
+      if (share.size() > 0) {
+        parts.addAll(replicas.parts(share));
+      }
+    }
+    return parts;
   }
 
   /** GFLOP/s of a 2048^3 matrix product in {@code precision} on {@code device}: the best of 5 after 2 warm-ups. */

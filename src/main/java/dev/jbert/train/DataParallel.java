@@ -74,8 +74,21 @@ public final class DataParallel implements AutoCloseable {
    */
   public StepLosses forwardBackward(
       HostBatch batch, int step, long maskSeed, PhaseTimes times, BooleanSupplier stop) {
-    List<HostBatch> parts = parts(batch);
-    double weightTotal = BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS;
+    return forwardBackward(batch, BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS, batch.size(), step,
+        maskSeed, times, stop);
+  }
+
+  /**
+   * As {@link #forwardBackward(HostBatch, int, long, PhaseTimes, BooleanSupplier)} for one process's share of a batch
+   * split across processes: the losses are divided by the whole batch's totals, so the shares' gradients and losses
+   * add up over the processes to the whole batch's.
+   *
+   * @param weightTotal the whole batch's sum of MLM weights (+ eps)
+   * @param pairs the whole batch's number of sentence pairs
+   */
+  public StepLosses forwardBackward(HostBatch share, double weightTotal, int pairs, int step, long maskSeed,
+      PhaseTimes times, BooleanSupplier stop) {
+    List<HostBatch> parts = parts(share);
     double mlm = 0;
     double nsp = 0;
     for (int k = 0; k < parts.size(); k++) {
@@ -84,7 +97,7 @@ public final class DataParallel implements AutoCloseable {
       }
       // each part's activations are freed as soon as its backward is done
       try (PointerScope scope = new PointerScope()) {
-        StepLosses part = ReplicaStep.run(replicas.get(k % replicas.size()), parts.get(k), weightTotal, batch.size(),
+        StepLosses part = ReplicaStep.run(replicas.get(k % replicas.size()), parts.get(k), weightTotal, pairs,
             mlmAllSlots, precision, step, maskSeed, times);
         mlm += part.mlm();
         nsp += part.nsp();

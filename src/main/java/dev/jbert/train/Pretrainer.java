@@ -4,6 +4,8 @@ import dev.jbert.data.BatchIterator;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingExample;
 import dev.jbert.data.Tokenizer;
+import dev.jbert.dist.GradientAllreduce;
+import dev.jbert.dist.ProcessGroup;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.ModelFiles;
 import java.util.List;
@@ -16,6 +18,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * The pretraining loop of spec section 8: for each step, the next batch; forward, {@code mlm + nsp} and backward on
  * every device; one Adam update. It appends each step to {@code metrics.csv}, evaluates, redraws the plot and
  * checkpoints as configured, and stops within a part of a step when asked (Ctrl-C), leaving a valid run folder.
+ *
+ * <p>With a process group every process runs this loop on the same batches, each training on its share (see
+ * {@link TrainingStep}); only rank 0 writes the run folder and evaluates. The processes agree after each step whether
+ * to stop (any one asked), so they stop at the same step, and compare a hash of their weights at the start and at
+ * every checkpoint.
  */
 public final class Pretrainer {
   /**
@@ -48,11 +55,25 @@ public final class Pretrainer {
 
   private final RunConfig config;
   private final List<String> devices;
+  private final ProcessGroup group; // null: this process alone
+  private final boolean writes;
 
   /** @param devices {@code cpu}, {@code cuda:0}, ...: where the replicas live, the master on the first */
   public Pretrainer(RunConfig config, List<String> devices) {
+    this(config, devices, null);
+  }
+
+  /**
+   * @param group the processes training together (each on one device), or null for this process alone
+   */
+  public Pretrainer(RunConfig config, List<String> devices, ProcessGroup group) {
+    if (group != null && devices.size() != 1) {
+      throw new IllegalArgumentException("a process of a process group trains on one device, got " + devices);
+    }
     this.config = config;
     this.devices = devices;
+    this.group = group;
+    this.writes = group == null || group.rank() == 0;
   }
 
   /**
@@ -79,25 +100,37 @@ public final class Pretrainer {
     try (model;
         adam;
         DataParallel replicas = new DataParallel(model, devices, cfg.mlmAllSlots(), cfg.microBatches(),
-            cfg.precisionMode().effective(device))) {
+            cfg.precisionMode().effective(device));
+        GradientAllreduce gradients = group == null ? null : new GradientAllreduce(group)) {
       int step = 0;
       MetricsLog metrics;
       if (from != null) {
         step = from.step();
-        metrics = MetricsLog.resume(run.file(RunFolder.METRICS), step);
-      } else {
+        metrics = writes ? MetricsLog.resume(run.file(RunFolder.METRICS), step) : new MetricsLog();
+      } else if (writes) {
         data.vocab().writeFiles(run.dir());
         metrics = MetricsLog.create(run.file(RunFolder.METRICS));
+      } else {
+        metrics = new MetricsLog();
       }
-      run.writeConfig(config); // a resumed run's config records what the resume changed
+      if (writes) {
+        run.writeConfig(config); // a resumed run's config records what the resume changed
+      }
+      if (group != null) {
+        group.checkSameWeights(model.parameters(), "at step " + step + ", before training");
+      }
       long position = from == null ? 0 : from.batchPosition();
       BatchIterator batches = new BatchIterator(data.trainOfEpoch(), cfg.batchSize(), cfg.seed(), position);
-      TrainingStep trainingStep = new TrainingStep(cfg, model, adam, replicas);
-      boolean evaluates = !data.valid().isEmpty();
+      TrainingStep trainingStep = new TrainingStep(cfg, model, adam, replicas, group, gradients);
+      boolean evaluates = writes && !data.valid().isEmpty();
+      // in a group a stop takes effect between steps, when all ranks have agreed on it: a rank leaving in the middle
+      // of a step would leave the others waiting in their all-reduce
+      BooleanSupplier partStop = group == null ? stop : () -> false;
+      boolean stopAgreed = false;
       boolean interrupted = false;
       listener.onStart(step, cfg.steps());
       while (step < cfg.steps()) {
-        if (stop.getAsBoolean()) {
+        if (group == null ? stop.getAsBoolean() : stopAgreed) {
           interrupted = true;
           break;
         }
@@ -105,7 +138,10 @@ public final class Pretrainer {
         long t0 = System.nanoTime();
         StepLosses losses;
         try {
-          losses = trainingStep.run(batch, step, new PhaseTimes(), stop);
+          losses = trainingStep.run(batch, step, new PhaseTimes(), partStop);
+          if (group != null) {
+            stopAgreed = group.any(stop.getAsBoolean());
+          }
         } catch (DataParallel.StepInterruptedException e) {
           interrupted = true; // the weights are the last whole step's; its batch comes again on resume
           break;
@@ -118,7 +154,8 @@ public final class Pretrainer {
         listener.onStep(metrics.last());
 
         if (step < cfg.steps() && evaluates && cfg.evaluatesAfter(step)) {
-          EvalResult r = evaluate(model, data.valid(), step, listener, stop);
+          // in a group the others wait for rank 0 at the next step: this evaluation runs to its end
+          EvalResult r = evaluate(model, data.valid(), step, listener, partStop);
           if (r == null) {
             interrupted = true;
             break;
@@ -127,14 +164,14 @@ public final class Pretrainer {
           LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
         }
         if (step < cfg.steps() && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) {
-          Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, cfg.seed());
-          listener.onCheckpoint(step);
+          checkpoint(run, model, adam, step, position, listener);
         }
       }
-      Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, cfg.seed());
-      listener.onCheckpoint(step);
-      ModelFiles.saveWeights(model, run.dir());
-      LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
+      checkpoint(run, model, adam, step, position, listener);
+      if (writes) {
+        ModelFiles.saveWeights(model, run.dir());
+        LossPlot.write(metrics.rows(), run.file(RunFolder.PLOT_PNG), run.file(RunFolder.PLOT_SVG));
+      }
       EvalResult eval = null;
       if (!interrupted && evaluates && cfg.evaluatesAfter(step)) {
         eval = evaluate(model, data.valid(), step, listener, stop);
@@ -144,13 +181,30 @@ public final class Pretrainer {
         }
       }
       TrainingSummary summary = new TrainingSummary(metrics.meanMlmLoss(), metrics.meanNspLoss(),
-          metrics.pairsPerS(), step, metrics.elapsedS(), devices,
+          metrics.pairsPerS(), step, metrics.elapsedS(),
+          group == null ? devices : List.of(group.size() + " processes on " + String.join(", ", devices)),
           model.parameterCount(),
           eval == null ? Double.NaN : eval.mlmLoss(), eval == null ? Double.NaN : eval.mlmAccuracy(),
           eval == null ? Double.NaN : eval.perplexity(), eval == null ? Double.NaN : eval.nspAccuracy(),
           interrupted);
-      run.writeSummary(summary);
+      if (writes) {
+        run.writeSummary(summary);
+      }
       return summary;
+    }
+  }
+
+  /**
+   * Saves the checkpoint (rank 0 only). In a group the ranks first compare their weights, so a checkpoint is only
+   * written while they agree: a run that drifted apart keeps its last good checkpoint.
+   */
+  private void checkpoint(RunFolder run, BertModel model, Adam adam, int step, long position, Listener listener) {
+    if (group != null) {
+      group.checkSameWeights(model.parameters(), "after step " + step);
+    }
+    if (writes) {
+      Checkpoint.save(run.file(RunFolder.CHECKPOINT), model, adam, step, position, config.train().seed());
+      listener.onCheckpoint(step);
     }
   }
 

@@ -15,6 +15,7 @@ import dev.jbert.data.PretrainingExample;
 import dev.jbert.data.Tokenizer;
 import dev.jbert.data.TokenizerConfig;
 import dev.jbert.data.Vocab;
+import dev.jbert.dist.ProcessGroup;
 import dev.jbert.model.BertConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +84,7 @@ public final class Pretraining {
         throw new JbertException("the training text differs from the one run " + run.dir() + " was started on"
             + " (SHA-256 " + corpus.trainSha256() + " vs " + saved.dataSha256() + "): pass the same --data");
       }
-    } else if (Files.exists(run.file(RunFolder.CONFIG))) {
+    } else if (writes() && Files.exists(run.file(RunFolder.CONFIG))) { // the others would see rank 0's new run
       throw new JbertException("the folder " + run.dir() + " already holds a run: pass another --out, or --resume "
           + run.dir() + " to continue it");
     }
@@ -122,7 +123,15 @@ public final class Pretraining {
     b.listener.onData(train.examples().size(), valid.size(), train.vocab().size(), (System.nanoTime() - t0) / 1e9);
 
     List<String> devices = DeviceSpec.parse(String.join(",", config.devices()));
-    return new Pretrainer(config, devices).run(
+    if (b.group != null) {
+      // one device per process: the k-th process of a machine takes its k-th device (GPU k, or the CPU)
+      devices = List.of(devices.get(b.group.world().localRank() % devices.size()));
+      if (config.train().batchSize() < b.group.size()) {
+        throw new JbertException("--batch-size " + config.train().batchSize() + " is smaller than the "
+            + b.group.size() + " processes: each process needs at least one example a step");
+      }
+    }
+    return new Pretrainer(config, devices, b.group).run(
         new Pretrainer.Data(train.examples(), valid, train.vocab(), train::examples), run, saved != null, b.listener,
         b.stop);
   }
@@ -217,6 +226,11 @@ public final class Pretraining {
     if (b.precision != null) {
       t.precision(b.precision);
     }
+  }
+
+  /** Whether this process writes the run folder: rank 0 of a group, or a process alone. */
+  private boolean writes() {
+    return b.group == null || b.group.rank() == 0;
   }
 
   private String devices() {
@@ -332,6 +346,7 @@ public final class Pretraining {
     private Precision precision;
     private Listener listener = new Listener() {};
     private BooleanSupplier stop = () -> false;
+    private ProcessGroup group;
 
     private Builder() {}
 
@@ -513,6 +528,15 @@ public final class Pretraining {
     /** fp32 (default, the reference numerics) or bf16 matrix products. */
     public Builder precision(Precision v) {
       precision = v;
+      return this;
+    }
+
+    /**
+     * Train together with the other processes of this group, each on its share of every batch (default: none, this
+     * process alone). Only rank 0 writes the run folder; every process needs the same corpus.
+     */
+    public Builder processGroup(ProcessGroup v) {
+      group = v;
       return this;
     }
 

@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jbert.Json;
 import dev.jbert.TestData;
+import dev.jbert.ChildJvm;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code jbert bench} through the command line: the keys it reports, and no result without a timed step. */
 class BenchCommandTest {
@@ -33,11 +37,14 @@ class BenchCommandTest {
     List<String> keys = new ArrayList<>();
     m.fieldNames().forEachRemaining(keys::add);
     assertThat(keys).containsExactlyInAnyOrder("device", "precision", "pairs_per_s", "step_ms", "data_ms", "forward_ms",
-        "backward_ms", "optimizer_ms", "model_gflops", "matmul_gflops", "flop_ratio", "peak_rss_mb");
+        "backward_ms", "optimizer_ms", "model_gflops", "matmul_gflops", "flop_ratio", "peak_rss_mb", "processes",
+        "allreduce_ms");
     // what ran: the defaults
     assertThat(m.get("device").asText()).isEqualTo("cpu");
     assertThat(m.get("precision").asText()).isEqualTo("fp32");
-    keys.removeAll(List.of("device", "precision"));
+    assertThat(m.get("processes").asInt()).isEqualTo(1);
+    assertThat(m.get("allreduce_ms").asDouble()).isZero(); // one process: nothing to exchange
+    keys.removeAll(List.of("device", "precision", "processes", "allreduce_ms"));
     for (String k : keys) {
       assertThat(m.get(k).asDouble()).as(k).isPositive().isFinite();
     }
@@ -50,5 +57,23 @@ class BenchCommandTest {
     assertThat(m.get("flop_ratio").asDouble())
         .isCloseTo(m.get("model_gflops").asDouble() / m.get("matmul_gflops").asDouble(),
             org.assertj.core.api.Assertions.within(1e-9));
+  }
+
+  @Test
+  void twoProcessesReportTheSameKeysWithTheAllReduceTime(@TempDir Path tmp) throws Exception {
+    // the launcher in a JVM of its own, as a user starts it; it starts the two workers, rank 0 prints
+    ChildJvm.Result r = ChildJvm.run(JbertCli.class, List.of("-Xmx256m"), tmp, Map.of(), 300, "bench", "--data",
+        TestData.sharedZip().toString(), "--steps", "1", "--warmup", "1", "--batch-size", "64", "--json",
+        "--nproc-per-node", "2");
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    JsonNode m = Json.mapper().readTree(r.stdout());
+    assertThat(m.get("processes").asInt()).isEqualTo(2);
+    assertThat(m.get("allreduce_ms").asDouble()).isPositive();
+    // 64 pairs a step in all, whatever the split
+    assertThat(m.get("pairs_per_s").asDouble() * m.get("step_ms").asDouble() / 1e3)
+        .isCloseTo(64, org.assertj.core.api.Assertions.within(0.5));
+    double phases = m.get("data_ms").asDouble() + m.get("forward_ms").asDouble() + m.get("backward_ms").asDouble()
+        + m.get("allreduce_ms").asDouble() + m.get("optimizer_ms").asDouble();
+    assertThat(phases).isLessThanOrEqualTo(m.get("step_ms").asDouble() * 1.01);
   }
 }

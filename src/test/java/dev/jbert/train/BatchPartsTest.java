@@ -45,6 +45,29 @@ class BatchPartsTest {
   }
 
   @Test
+  void theRanksSharesCoverTheBatchOnceInOrderAndKeepEachExamplesRowInTheWholeBatch() {
+    HostBatch batch = new BatchIterator(DATA.examples(), 37, 3, 0).next();
+    List<HostBatch> shares = new ArrayList<>();
+    for (int r = 0; r < 3; r++) {
+      shares.add(BatchParts.share(batch, r, 3));
+    }
+    assertThat(shares).extracting(HostBatch::size).containsExactly(13, 12, 12);
+    int row = 0;
+    for (HostBatch share : shares) {
+      assertThat(share.maxLen()).isEqualTo(batch.maxLen()); // cut later, per part, by splitByLength
+      for (int i = 0; i < share.size(); i++, row++) {
+        // the dropout masks are keyed by this row, so an example gets the masks it gets in one process
+        assertThat(share.rows()[i]).isEqualTo(row);
+        assertThat(example(share, i, batch.maxLen())).isEqualTo(example(batch, row, batch.maxLen()));
+      }
+    }
+    assertThat(row).isEqualTo(37);
+    // more ranks than examples (a last partial batch): the ranks beyond get nothing
+    HostBatch two = new BatchIterator(DATA.examples(), 2, 3, 0).next();
+    assertThat(List.of(0, 1, 2, 3).stream().map(r -> BatchParts.share(two, r, 4).size())).containsExactly(1, 1, 0, 0);
+  }
+
+  @Test
   void aBatchOfFullLengthExamplesIsNotCopied() {
     HostBatch batch = new BatchIterator(DATA.examples(), 5, 3, 0).next();
     Arrays.fill(batch.validLens(), batch.maxLen());
