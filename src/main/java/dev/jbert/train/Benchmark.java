@@ -31,7 +31,7 @@ public final class Benchmark {
     Precision precision = train.precisionMode().effective(device);
     double matmul = matmulGflops(device, precision);
     try (BertModel model = BertModel.create(modelConfig, ScalarType.Float, device, train.seed());
-        Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), model.parameters());
+        Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), train.weightDecay(), model.parameters());
         DataParallel replicas = new DataParallel(
             model, List.of(device), train.mlmAllSlots(), train.microBatches(), precision)) {
       BatchIterator batches = new BatchIterator(examples, train.batchSize(), train.seed(), 0);

@@ -32,6 +32,9 @@ final class TrainingStep {
     torch.manual_seed(maskSeed); // a GPU's dropout is torch's, drawn from the generator
     StepLosses losses = replicas.forwardBackward(batch, step + 1, maskSeed, times, stop);
     long t0 = System.nanoTime();
+    if (cfg.clipGradNorm() > 0) {
+      Adam.clipGradNorm(model.parameters(), cfg.clipGradNorm());
+    }
     adam.step(model.parameters(), cfg.lrAt(step));
     replicas.broadcastWeights();
     times.optimizerNs += System.nanoTime() - t0;
