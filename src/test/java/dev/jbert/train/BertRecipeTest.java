@@ -6,16 +6,22 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jbert.Json;
 import dev.jbert.Precision;
 import dev.jbert.Torch;
+import dev.jbert.data.DataConfig;
 import dev.jbert.data.HostBatch;
+import dev.jbert.data.PretrainingDataset;
 import dev.jbert.model.BertConfig;
 import dev.jbert.model.BertModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The bert architecture in the training step, and BERT's recipe: AdamW, the linear schedule, gradient clipping. */
 class BertRecipeTest {
@@ -134,5 +140,42 @@ class BertRecipeTest {
     json.remove(List.of("optimizer", "weight_decay", "schedule", "clip_grad_norm"));
     TrainConfig read = Json.mapper().treeToValue(json, TrainConfig.class);
     assertThat(read).isEqualTo(TrainConfig.reference());
+  }
+
+  /**
+   * A bert run with BERT's whole recipe (AdamW, warmup then linear decay, clipping) and dropout at every site, stopped
+   * after 3 of 6 steps and resumed, ends with the weights of a run never stopped, bit for bit: every dropout mask is
+   * keyed, the schedule is a function of the step, AdamW's state is in the checkpoint.
+   */
+  @Test
+  void aResumedBertRunWithBertsRecipeEndsWithTheWeightsOfAnUninterruptedOne(@TempDir Path tmp) throws Exception {
+    DataConfig data = new DataConfig(24, 5, 3);
+    PretrainingDataset train = PretrainingDataset.build(TinyCorpus.lines(7, 300), data);
+    Pretrainer.Data d = new Pretrainer.Data(train.examples(), List.of(), train.vocab());
+    TrainConfig t = Preset.BERT_TINY.recipe(TrainConfig.builder()).batchSize(16).steps(6).lr(1e-3f).warmupSteps(2)
+        .seed(3).microBatches(2).build();
+    BertConfig model = new BertConfig(train.vocab().size(), 16, 32, 2, 2, 0.2f, 64, BertConfig.Arch.BERT);
+    RunConfig config = new RunConfig(model, data, t, List.of("cpu"), "sha", "test");
+    Path straight = tmp.resolve("straight");
+    Path stopped = tmp.resolve("stopped");
+    run(config, d, straight, false, Integer.MAX_VALUE);
+    assertThat(run(config, d, stopped, false, 3).steps()).isEqualTo(3);
+    assertThat(run(config, d, stopped, true, Integer.MAX_VALUE).steps()).isEqualTo(6);
+    assertThat(Files.readAllBytes(stopped.resolve(RunFolder.MODEL)))
+        .isEqualTo(Files.readAllBytes(straight.resolve(RunFolder.MODEL)));
+    assertThat(Files.readAllBytes(stopped.resolve(RunFolder.CHECKPOINT)))
+        .isEqualTo(Files.readAllBytes(straight.resolve(RunFolder.CHECKPOINT)));
+  }
+
+  private static TrainingSummary run(RunConfig config, Pretrainer.Data data, Path dir, boolean resume, int stopAfter) {
+    AtomicInteger done = new AtomicInteger();
+    Pretrainer.Listener count = new Pretrainer.Listener() {
+      @Override
+      public void onStep(StepMetrics m) {
+        done.set(m.step());
+      }
+    };
+    return new Pretrainer(config, List.of("cpu"))
+        .run(data, new RunFolder(dir), resume, count, () -> done.get() >= stopAfter);
   }
 }
