@@ -46,7 +46,7 @@ public final class PretrainCommand implements Callable<Integer> {
   Float lr;
 
   @Option(names = "--warmup-steps", paramLabel = "N", description = "Steps over which the learning rate rises"
-      + " linearly to --lr (default: the preset's: d2l 0, the others 1% of the run, as BERT's 10k of 1M).")
+      + " linearly to --lr (default: the preset's: d2l 0, the others 1%% of the run, as BERT's 10k of 1M).")
   Integer warmupSteps;
 
   @Option(names = "--preset", paramLabel = "NAME",
