@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       SimilarityCommand.class,
       FillMaskCommand.class,
       NextSentenceCommand.class,
+      ExportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class JbertCli implements Runnable {

@@ -11,7 +11,8 @@ public final class ModelOption {
       names = "--model",
       required = true,
       paramLabel = "DIR",
-      description = "Run folder written by ./jbert pretrain (config.json, vocab.txt, model.safetensors).")
+      description = "Run folder written by ./jbert pretrain (config.json, vocab.txt, model.safetensors), or a Hugging"
+          + " Face BERT folder written by ./jbert export --format hf.")
   Path dir;
 
   @CommandLine.Option(

@@ -46,16 +46,36 @@ public final class PretrainCommand implements Callable<Integer> {
   Integer batchSize;
 
   @Option(names = "--lr", paramLabel = "X",
-      description = "Peak Adam learning rate (default: the preset's: d2l 3e-3, base and large 1e-4).")
+      description = "Peak learning rate (default: the preset's: d2l 3e-3, base, large and bert-* 1e-4).")
   Float lr;
 
   @Option(names = "--warmup-steps", paramLabel = "N", description = "Steps over which the learning rate rises"
-      + " linearly to --lr (default: the preset's: d2l 0, base and large 1% of the run, as BERT's 10k of 1M).")
+      + " linearly to --lr (default: the preset's: d2l 0, the others 1%% of the run, as BERT's 10k of 1M).")
   Integer warmupSteps;
 
   @Option(names = "--preset", paramLabel = "NAME",
-      description = "Model size and its recipe: d2l (H 128, 2 layers), base or large (default: d2l).")
+      description = "Model size and its recipe: d2l (H 128, 2 layers), base or large (d2l's network), or BERT's"
+          + " network at Google's sizes with BERT's recipe (AdamW, linear decay, clipping): bert-tiny (2 layers,"
+          + " H 128), bert-mini (4, 256), bert-small (4, 512), bert-medium (8, 512), bert-base (12, 768),"
+          + " bert-large (24, 1024) (default: d2l).")
   String preset;
+
+  @Option(names = "--arch", paramLabel = "NAME", description = "The network: d2l (d2l's BERTModel) or bert (Hugging"
+      + " Face's BertForPreTraining: embedding LayerNorm, GELU, tied decoder; exportable with jbert export)"
+      + " (default: the preset's).")
+  String arch;
+
+  @Option(names = "--optimizer", paramLabel = "NAME", description = "adam (torch.optim.Adam) or adamw (AdamW with"
+      + " BERT's weight decay 0.01 on weights, not on biases and LayerNorm) (default: the preset's: bert-* adamw).")
+  String optimizer;
+
+  @Option(names = "--schedule", paramLabel = "NAME", description = "The learning rate after the warmup: constant or"
+      + " linear (down to 0 at the last step) (default: the preset's: bert-* linear).")
+  String schedule;
+
+  @Option(names = "--clip-grad-norm", paramLabel = "X", description = "Clip the gradients' global L2 norm to X before"
+      + " each update; 0 = none (default: the preset's: bert-* 1.0, the others 0).")
+  Float clipGradNorm;
 
   @Option(names = "--layers", paramLabel = "N", description = "Encoder blocks (default: the preset's).")
   Integer layers;
@@ -180,6 +200,18 @@ public final class PretrainCommand implements Callable<Integer> {
     }
     if (preset != null) {
       b.preset(preset);
+    }
+    if (arch != null) {
+      b.arch(arch);
+    }
+    if (optimizer != null) {
+      b.optimizer(optimizer);
+    }
+    if (schedule != null) {
+      b.schedule(schedule);
+    }
+    if (clipGradNorm != null) {
+      b.clipGradNorm(clipGradNorm);
     }
     if (layers != null) {
       b.layers(layers);

@@ -1,20 +1,74 @@
 package dev.jbert.model;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jbert.JbertException;
 import dev.jbert.Json;
 
 /**
- * The architecture of d2l's BERT (spec section 7): vocabulary size, hidden size H, FFN size F, attention heads, encoder
- * blocks, dropout and the length of the positional-embedding table.
+ * The architecture of a BERT: which network ({@link Arch}), vocabulary size, hidden size H, FFN size F, attention
+ * heads, encoder blocks, dropout and the length of the positional-embedding table.
+ *
+ * @param arch d2l's network (spec section 7) or BERT's own; a config written before there was a choice is d2l's, and
+ *     d2l's is written without the key, so its files are what they were
  */
 public record BertConfig(
-    int vocabSize, int hidden, int ffnHidden, int heads, int layers, float dropout, int maxPositions) {
+    int vocabSize, int hidden, int ffnHidden, int heads, int layers, float dropout, int maxPositions,
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = D2lFilter.class) Arch arch) {
 
-  /** Length of d2l's positional-embedding table, which every preset keeps. */
+  /** Which network: d2l's BERTModel or Google's and Hugging Face's BertForPreTraining. */
+  public enum Arch {
+    /** d2l's: no embedding LayerNorm, ReLU feed-forward, untied MLM decoder, LayerNorm eps 1e-5. */
+    D2L,
+    /** BERT's: embedding LayerNorm and dropout, GELU, decoder tied to the word embeddings, LayerNorm eps 1e-12. */
+    BERT;
+
+    @JsonValue
+    public String flag() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @JsonCreator
+    public static Arch parse(String s) {
+      for (Arch a : values()) {
+        if (a.flag().equals(s)) {
+          return a;
+        }
+      }
+      throw new JbertException("unknown arch '" + s + "'; use d2l or bert");
+    }
+  }
+
+  /** Leaves {@code arch} out of the JSON when it is d2l's (Jackson calls equals with the value). */
+  static final class D2lFilter {
+    @Override
+    public boolean equals(Object value) {
+      return value == null || value == Arch.D2L;
+    }
+
+    @Override
+    public int hashCode() {
+      return 0;
+    }
+  }
+
+  /** Length of d2l's positional-embedding table, which every d2l-architecture preset keeps. */
   public static final int POSITIONS = 1000;
 
+  /** BERT's {@code max_position_embeddings}, which every bert-architecture preset has. */
+  public static final int BERT_POSITIONS = 512;
+
+  /** A d2l-architecture config. */
+  public BertConfig(int vocabSize, int hidden, int ffnHidden, int heads, int layers, float dropout, int maxPositions) {
+    this(vocabSize, hidden, ffnHidden, heads, layers, dropout, maxPositions, Arch.D2L);
+  }
+
+  @JsonCreator
   public BertConfig {
+    arch = arch == null ? Arch.D2L : arch;
     positive("vocab_size", vocabSize);
     positive("hidden", hidden);
     positive("ffn_hidden", ffnHidden);
@@ -52,15 +106,34 @@ public record BertConfig(
     return new BertConfig(vocabSize, 1024, 4096, 16, 24, 0.1f, POSITIONS);
   }
 
-  /** The preset called {@code name}: "d2l", "base" or "large". */
+  /**
+   * BERT's own architecture at Google's published sizes (Turc et al. 2019's bert-tiny to bert-medium, and
+   * bert-base/large): F = 4H, heads = H / 64, dropout 0.1, 512 positions.
+   */
+  public static BertConfig bert(int vocabSize, int layers, int hidden) {
+    return new BertConfig(vocabSize, hidden, 4 * hidden, hidden / 64, layers, 0.1f, BERT_POSITIONS, Arch.BERT);
+  }
+
+  /** The preset called {@code name}: "d2l", "base", "large", or "bert-tiny" ... "bert-large". */
   public static BertConfig preset(String name, int vocabSize) {
     return switch (name) {
       case "d2l" -> d2l(vocabSize);
       case "base" -> base(vocabSize);
       case "large" -> large(vocabSize);
-      default -> throw new JbertException(
-          "unknown model preset '" + name + "'; use one of d2l, base, large");
+      case "bert-tiny" -> bert(vocabSize, 2, 128);
+      case "bert-mini" -> bert(vocabSize, 4, 256);
+      case "bert-small" -> bert(vocabSize, 4, 512);
+      case "bert-medium" -> bert(vocabSize, 8, 512);
+      case "bert-base" -> bert(vocabSize, 12, 768);
+      case "bert-large" -> bert(vocabSize, 24, 1024);
+      default -> throw new JbertException("unknown model preset '" + name
+          + "'; use one of d2l, base, large, bert-tiny, bert-mini, bert-small, bert-medium, bert-base, bert-large");
     };
+  }
+
+  /** This config with another architecture. */
+  public BertConfig withArch(Arch a) {
+    return new BertConfig(vocabSize, hidden, ffnHidden, heads, layers, dropout, maxPositions, a);
   }
 
   /** Refuses a max_len longer than the positional table: one line naming the limit. */
@@ -85,8 +158,19 @@ public record BertConfig(
     }
   }
 
-  /** Parses {@link #toJson()} output; every key is required and unknown keys are rejected. */
+  /**
+   * Parses {@link #toJson()} output; every key is required but {@code arch} (absent: d2l, as in every config written
+   * before there was a choice) and unknown keys are rejected.
+   */
   public static BertConfig fromJson(String json) {
-    return Json.readStrict(json, BertConfig.class, "model config");
+    String withArch = json;
+    try {
+      if (Json.mapper().readTree(json) instanceof ObjectNode o && !o.has("arch")) {
+        withArch = o.put("arch", Arch.D2L.flag()).toString();
+      }
+    } catch (JsonProcessingException e) {
+      // not JSON: readStrict says so
+    }
+    return Json.readStrict(withArch, BertConfig.class, "model config");
   }
 }

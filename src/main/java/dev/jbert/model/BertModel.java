@@ -1,50 +1,22 @@
 package dev.jbert.model;
 
-import dev.jbert.JbertException;
 import dev.jbert.Torch;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * d2l's BERTModel (spec section 7), the whole network in this file, top to bottom: embeddings, post-LN encoder blocks
- * (attention, add and norm, feed-forward), then the three heads (masked LM, the {@code <cls>} pooler, next sentence).
+ * A BERT for pretraining, whichever architecture {@link BertConfig#arch()} names: d2l's ({@link D2lBertModel}) or
+ * Google's and Hugging Face's ({@link HfBertModel}). Training, evaluation, checkpoints and the encoder use only this:
+ * the encoder output, the MLM head on gathered rows, the pooler and the NSP head, and the named parameters.
  *
- * <p>The parameters are plain tensors that require gradients, named as in PyTorch's {@code state_dict} of d2l's model.
- * Forward makes its activations in the caller's pointer scope (a training step, an evaluation batch) and holds no
- * mutable state, so it may run on several threads at once. The parameters are kept outside any scope until
- * {@link #close()}.
- *
- * <p>Under bf16 autocast the matrix products run in bf16 while the residual stream, LayerNorm, softmax and the losses
- * stay fp32: a bf16 product added to the fp32 residual promotes back to fp32, and the one LayerNorm whose input is a bf16
- * product (the MLM head's) and the attention softmax convert explicitly.
+ * <p>Forward makes its activations in the caller's pointer scope and holds no mutable state, so it may run on several
+ * threads at once. The parameters are kept outside any scope until {@link #close()}. NSP logits follow d2l's labels
+ * whatever the architecture: index 1 = "b follows a".
  */
-public final class BertModel implements AutoCloseable {
-  /** What a masked key adds to its attention score (d2l replaces the score by -1e6; after softmax both give 0). */
-  static final double MASKED_SCORE = -1e6;
-
-  /** torch.nn.LayerNorm's default. */
-  static final double LAYER_NORM_EPS = 1e-5;
-
-  private final BertConfig config;
-  private final Map<String, Tensor> parameters;
-  private final Tensor[] p; // the parameters in state_dict order, for the forward pass
-
-  private BertModel(BertConfig config, LinkedHashMap<String, Tensor> parameters) {
-    this.config = config;
-    this.parameters = Collections.unmodifiableMap(parameters);
-    this.p = parameters.values().toArray(new Tensor[0]);
-  }
-
-  // ---- forward ----
+public interface BertModel extends AutoCloseable {
 
   /**
    * The encoder output.
@@ -55,90 +27,66 @@ public final class BertModel implements AutoCloseable {
    * @param keys the dropout masks' keys; null in inference
    * @return (B, T, H)
    */
-  public Tensor encode(Tensor tokens, Tensor segments, Tensor validLens, Dropout.Keys keys) {
-    long[] shape = Torch.shape(tokens);
-    if (shape.length != 2 || !Arrays.equals(shape, Torch.shape(segments))) {
-      throw new IllegalArgumentException("tokens and segments must both be (B, T), got " + Torch.shapeText(shape)
-          + " and " + Torch.shapeText(Torch.shape(segments)));
-    }
-    long b = shape[0];
-    long t = shape[1];
-    if (t > config.maxPositions()) {
-      throw new JbertException("input of " + t + " tokens is longer than the model's " + config.maxPositions()
-          + " positions; shorten the input");
-    }
-    // token + segment + learned position embeddings; d2l has no embedding LayerNorm and no embedding dropout
-    Tensor x = torch.embedding(param("encoder.token_embedding.weight"), tokens)
-        .add(torch.embedding(param("encoder.segment_embedding.weight"), segments))
-        .add(param("encoder.pos_embedding").narrow(1, 0, t)); // (B, T, H)
-    Tensor keyBias = keyBias(validLens, b, t, x); // (B, 1, 1, T)
-    for (int i = 0; i < config.layers(); i++) {
-      x = block(i, x, keyBias, keys);
-    }
-    return x;
-  }
+  Tensor encode(Tensor tokens, Tensor segments, Tensor validLens, Dropout.Keys keys);
 
   /** The encoder output in inference (no dropout). */
-  public Tensor encode(Tensor tokens, Tensor segments, Tensor validLens) {
+  default Tensor encode(Tensor tokens, Tensor segments, Tensor validLens) {
     return encode(tokens, segments, validLens, null);
   }
 
-  /** d2l's TransformerEncoderBlock, post-LN: Y = LN(dropout(MHA(X)) + X); out = LN(dropout(FFN(Y)) + Y). */
-  private Tensor block(int i, Tensor x, Tensor keyBias, Dropout.Keys keys) {
-    String blk = "encoder.blks." + i;
-    // the block's three dropouts are sites 3i (attention weights), 3i + 1 and 3i + 2 (the two residual branches)
-    Tensor attention = attention(blk + ".attention", x, keyBias, keys, 3 * i);
-    Tensor y = layerNorm(blk + ".addnorm1.ln", dropout(attention, keys, 3 * i + 1).add(x));
-    Tensor ffn = linear(blk + ".ffn.dense2", torch.relu(linear(blk + ".ffn.dense1", y)));
-    return layerNorm(blk + ".addnorm2.ln", dropout(ffn, keys, 3 * i + 2).add(y));
-  }
-
-  /**
-   * d2l's MultiHeadAttention: four Linear(H, H) with bias, heads split H into H / heads, scaled dot product
-   * {@code Q K^T / sqrt(H / heads)}, masked keys get -1e6, softmax, dropout on the weights. (B, T, H) -> (B, T, H).
-   */
-  private Tensor attention(String name, Tensor x, Tensor keyBias, Dropout.Keys keys, int site) {
-    Tensor q = splitHeads(linear(name + ".W_q", x)); // (B, heads, T, d)
-    Tensor k = splitHeads(linear(name + ".W_k", x));
-    Tensor v = splitHeads(linear(name + ".W_v", x));
-    Tensor scores = q.matmul(k.transpose(2, 3)).div(Torch.scalar(Math.sqrt(config.headSize()))); // (B, heads, T, T)
-    // softmax in fp32 whatever the product's precision; rows sum to 1 over the valid keys
-    Tensor weights = torch.softmax(scores.add(keyBias), -1, new org.bytedeco.pytorch.ScalarTypeOptional(
-        Torch.dtype(keyBias)));
-    Tensor out = dropout(weights, keys, site).matmul(v); // (B, heads, T, d)
-    long[] s = Torch.shape(out);
-    return linear(name + ".W_o", out.transpose(1, 2).reshape(s[0], s[2], -1)); // (B, T, H)
-  }
-
-  /** (B, T, H) -> (B, heads, T, H / heads). */
-  private Tensor splitHeads(Tensor x) {
-    long[] s = Torch.shape(x);
-    return x.reshape(s[0], s[1], config.heads(), -1).transpose(1, 2);
-  }
-
-  /** 0 where key index < validLens[b], -1e6 elsewhere, shape (B, 1, 1, T), in the dtype and on the device of x. */
-  static Tensor keyBias(Tensor validLens, long b, long t, Tensor x) {
-    if (validLens.numel() != b) {
-      throw new IllegalArgumentException(
-          "validLens must be (B) = (" + b + "), got " + Torch.shapeText(Torch.shape(validLens)));
-    }
-    Tensor positions = torch.arange(Torch.scalar(t)).to(x.device(), ScalarType.Float).reshape(1, 1, 1, t);
-    Tensor valid = positions.lt(validLens.to(x.device(), ScalarType.Float).reshape(b, 1, 1, 1)); // (B, 1, 1, T)
-    return valid.to(Torch.dtype(x)).sub(Torch.scalar(1)).mul(Torch.scalar(-MASKED_SCORE));
-  }
+  /** The MLM head on rows of the encoder output already gathered: (..., H) -> (..., V). */
+  Tensor mlmHead(Tensor rows);
 
   /** encoded (B, T, H), predPositions int64 (B, P) -> MLM logits (B, P, V). */
-  public Tensor mlmLogits(Tensor encoded, Tensor predPositions) {
+  default Tensor mlmLogits(Tensor encoded, Tensor predPositions) {
     return mlmHead(gather(encoded, predPositions));
   }
 
-  /** d2l's MaskLM MLP on rows already gathered: Linear -> ReLU -> LayerNorm -> Linear, (..., H) -> (..., V). */
-  public Tensor mlmHead(Tensor rows) {
-    return linear("mlm.mlp.3", layerNorm("mlm.mlp.2", torch.relu(linear("mlm.mlp.0", rows))));
+  /** encoded (B, T, H) -> (B, H): the pooler (Linear + Tanh) on {@code <cls>}, Hugging Face's {@code pooler_output}. */
+  Tensor pooled(Tensor encoded);
+
+  /** encoded (B, T, H) -> NSP logits (B, 2), index 1 = is next (d2l's label). */
+  Tensor nspLogits(Tensor encoded);
+
+  /** encode, then the MLM head (when {@code predPositionsOrNull} is not null) and the NSP head. */
+  default BertOutput forward(
+      Tensor tokens, Tensor segments, Tensor validLens, Tensor predPositionsOrNull, Dropout.Keys keys) {
+    Tensor encoded = encode(tokens, segments, validLens, keys);
+    Tensor mlm = predPositionsOrNull == null ? null : mlmLogits(encoded, predPositionsOrNull);
+    return new BertOutput(encoded, mlm, nspLogits(encoded));
+  }
+
+  BertConfig config();
+
+  /** The parameters, unmodifiable, in state_dict order; each trained tensor once (a tied one under one name). */
+  Map<String, Tensor> parameters();
+
+  /** A copy of every weight on {@code device}, requiring gradients (for data parallelism). Close it to free it. */
+  BertModel replicate(String device);
+
+  /** Frees the parameters (and their gradients). */
+  @Override
+  void close();
+
+  default ScalarType dataType() {
+    return Torch.dtype(parameters().values().iterator().next());
+  }
+
+  /** {@code cpu} or {@code cuda:N}. */
+  default String device() {
+    return Torch.deviceName(parameters().values().iterator().next());
+  }
+
+  default long parameterCount() {
+    long n = 0;
+    for (Tensor t : parameters().values()) {
+      n += t.numel();
+    }
+    return n;
   }
 
   /** encoded (B, T, H), positions int64 (B, P) -> (B, P, H): row {@code positions[b, p]} of example b. */
-  public static Tensor gather(Tensor encoded, Tensor positions) {
+  static Tensor gather(Tensor encoded, Tensor positions) {
     if (Torch.dtype(positions) != ScalarType.Long) {
       throw new IllegalArgumentException("prediction positions must be int64, got " + Torch.dtype(positions));
     }
@@ -148,93 +96,26 @@ public final class BertModel implements AutoCloseable {
     return torch.gather(encoded, 1, index);
   }
 
-  /**
-   * encoded (B, T, H) -> (B, H): d2l's {@code hidden} (Linear + Tanh) on {@code <cls>} (position 0), what BERT calls
-   * the pooler and Hugging Face {@code pooler_output}.
-   */
-  public Tensor pooled(Tensor encoded) {
-    return torch.tanh(linear("hidden.0", encoded.select(1, 0)));
-  }
-
-  /** encoded (B, T, H) -> NSP logits (B, 2): d2l's NextSentencePred, a Linear on {@link #pooled}. */
-  public Tensor nspLogits(Tensor encoded) {
-    return linear("nsp.output", pooled(encoded));
-  }
-
-  /** encode, then the MLM head (when {@code predPositionsOrNull} is not null) and the NSP head. */
-  public BertOutput forward(
-      Tensor tokens, Tensor segments, Tensor validLens, Tensor predPositionsOrNull, Dropout.Keys keys) {
-    Tensor encoded = encode(tokens, segments, validLens, keys);
-    Tensor mlm = predPositionsOrNull == null ? null : mlmLogits(encoded, predPositionsOrNull);
-    return new BertOutput(encoded, mlm, nspLogits(encoded));
-  }
-
-  /** torch.nn.Linear: x W^T + b with W stored (out, in). */
-  private Tensor linear(String name, Tensor x) {
-    return torch.linear(x, param(name + ".weight"), new TensorOptional(param(name + ".bias")));
-  }
-
-  /** torch.nn.LayerNorm(H) over the last axis, computed in the weights' precision (fp32 under autocast too). */
-  private Tensor layerNorm(String name, Tensor x) {
-    Tensor weight = param(name + ".weight");
-    ScalarType dtype = Torch.dtype(weight);
-    Tensor in = Torch.dtype(x) == dtype ? x : x.to(dtype);
-    return torch.layer_norm(in, Torch.shape(weight), new TensorOptional(weight),
-        new TensorOptional(param(name + ".bias")), LAYER_NORM_EPS, false);
-  }
-
-  private Tensor dropout(Tensor x, Dropout.Keys keys, int site) {
-    return Dropout.apply(x, config.dropout(), site, keys);
-  }
-
-  private Tensor param(String name) {
-    Tensor t = parameters.get(name);
-    if (t == null) {
-      throw new IllegalStateException("no parameter " + name);
-    }
-    return t;
-  }
-
-  // ---- parameters ----
-
-  /**
-   * The PyTorch {@code state_dict} layout of d2l's BERTModel for {@code cfg}: names and shapes in state_dict order (a
-   * module's own parameters before its children's, so {@code encoder.pos_embedding} comes first).
-   */
-  public static LinkedHashMap<String, long[]> parameterShapes(BertConfig cfg) {
-    LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
-    for (ParamSpec spec : layout(cfg)) {
-      shapes.put(spec.name, spec.shape);
-    }
-    return shapes;
+  /** The parameter names and shapes of {@code cfg}'s architecture, in state_dict order. */
+  static LinkedHashMap<String, long[]> parameterShapes(BertConfig cfg) {
+    return switch (cfg.arch()) {
+      case D2L -> D2lBertModel.parameterShapes(cfg);
+      case BERT -> HfBertModel.parameterShapes(cfg);
+    };
   }
 
   /**
-   * A new model with PyTorch's default initialisation (Linear weight and bias U(+-1/sqrt(fan_in)), LayerNorm 1 and 0,
-   * embeddings N(0, 1)), drawn after {@code torch.manual_seed(seed)} in d2l's construction order, so the same values as
-   * d2l's model in PyTorch with that seed.
+   * A new model of {@code cfg}'s architecture, initialised as that architecture is in PyTorch, drawn after
+   * {@code torch.manual_seed(seed)}.
    *
    * @param dtype Float or Double
    * @param device {@code cpu} or {@code cuda:N}
    */
-  public static BertModel create(BertConfig cfg, ScalarType dtype, String device, long seed) {
-    checkDtype(dtype, "model");
-    Torch.load();
-    List<ParamSpec> layout = layout(cfg);
-    List<ParamSpec> drawOrder = new ArrayList<>(layout);
-    drawOrder.sort((a, b) -> Integer.compare(a.drawRank, b.drawRank)); // stable: ties keep state_dict order
-    torch.manual_seed(seed);
-    Map<String, Tensor> drawn = new HashMap<>();
-    try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
-      for (ParamSpec spec : drawOrder) {
-        drawn.put(spec.name, Torch.keep(spec.init(dtype).to(Torch.device(device), dtype).set_requires_grad(true)));
-      }
-    }
-    LinkedHashMap<String, Tensor> params = new LinkedHashMap<>();
-    for (ParamSpec spec : layout) {
-      params.put(spec.name, drawn.get(spec.name));
-    }
-    return new BertModel(cfg, params);
+  static BertModel create(BertConfig cfg, ScalarType dtype, String device, long seed) {
+    return switch (cfg.arch()) {
+      case D2L -> D2lBertModel.create(cfg, dtype, device, seed);
+      case BERT -> HfBertModel.create(cfg, dtype, device, seed);
+    };
   }
 
   /**
@@ -242,65 +123,15 @@ public final class BertModel implements AutoCloseable {
    * {@link #parameterShapes(BertConfig)}; all tensors share one dtype, Float or Double. The caller keeps ownership of
    * {@code weights}.
    */
-  public static BertModel fromParameters(BertConfig cfg, String device, Map<String, Tensor> weights) {
-    LinkedHashMap<String, long[]> expected = parameterShapes(cfg);
-    checkMatches(expected, weights);
-    LinkedHashMap<String, Tensor> params = new LinkedHashMap<>();
-    try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
-      for (String name : expected.keySet()) {
-        Tensor w = weights.get(name);
-        // clone: libtorch's to() returns the tensor itself when it is there already
-        params.put(name, Torch.keep(w.detach().to(Torch.device(device), w.scalar_type()).clone()
-            .set_requires_grad(true)));
-      }
-    }
-    return new BertModel(cfg, params);
-  }
-
-  /** Throws a one-line JbertException naming what in {@code weights} does not fit {@code expected}. */
-  static void checkMatches(Map<String, long[]> expected, Map<String, Tensor> weights) {
-    List<String> problems = new ArrayList<>();
-    List<String> missing = expected.keySet().stream().filter(n -> !weights.containsKey(n)).toList();
-    if (!missing.isEmpty()) {
-      problems.add("missing " + firstFew(missing));
-    }
-    List<String> unexpected = weights.keySet().stream().filter(n -> !expected.containsKey(n)).toList();
-    if (!unexpected.isEmpty()) {
-      problems.add("unexpected " + firstFew(unexpected));
-    }
-    ScalarType dtype = null;
-    String dtypeFrom = null;
-    for (Map.Entry<String, long[]> e : expected.entrySet()) {
-      Tensor w = weights.get(e.getKey());
-      if (w == null) {
-        continue;
-      }
-      if (!Arrays.equals(Torch.shape(w), e.getValue())) {
-        problems.add(e.getKey() + " has shape " + Torch.shapeText(Torch.shape(w)) + ", expected "
-            + Torch.shapeText(e.getValue()));
-      }
-      ScalarType d = Torch.dtype(w);
-      if (dtype == null) {
-        dtype = d;
-        dtypeFrom = e.getKey();
-        if (d != ScalarType.Float && d != ScalarType.Double) {
-          problems.add(e.getKey() + " has dtype " + dtypeName(d) + ", expected float32 or float64");
-        }
-      } else if (d != dtype) {
-        problems.add(e.getKey() + " has dtype " + dtypeName(d) + ", expected " + dtypeName(dtype) + " like " + dtypeFrom);
-      }
-    }
-    if (!problems.isEmpty()) {
-      String shown = String.join("; ", problems.subList(0, Math.min(4, problems.size())));
-      if (problems.size() > 4) {
-        shown += "; and " + (problems.size() - 4) + " more problems";
-      }
-      throw new JbertException("weights do not match the model config: " + shown);
-    }
+  static BertModel fromParameters(BertConfig cfg, String device, Map<String, Tensor> weights) {
+    return switch (cfg.arch()) {
+      case D2L -> D2lBertModel.fromParameters(cfg, device, weights);
+      case BERT -> HfBertModel.fromParameters(cfg, device, weights);
+    };
   }
 
   /** float32, float64, ...: the names PyTorch prints. */
-  public static String dtypeName(ScalarType d) {
+  static String dtypeName(ScalarType d) {
     return switch (d) {
       case Float -> "float32";
       case Double -> "float64";
@@ -312,127 +143,4 @@ public final class BertModel implements AutoCloseable {
     };
   }
 
-  private static String firstFew(List<String> names) {
-    String shown = String.join(", ", names.subList(0, Math.min(3, names.size())));
-    return names.size() > 3 ? shown + " and " + (names.size() - 3) + " more" : shown;
-  }
-
-  private static void checkDtype(ScalarType dtype, String what) {
-    if (dtype != ScalarType.Float && dtype != ScalarType.Double) {
-      throw new JbertException(what + " dtype " + dtypeName(dtype) + " is not supported; use float32 or float64");
-    }
-  }
-
-  public BertConfig config() {
-    return config;
-  }
-
-  /** The parameters, unmodifiable, in state_dict order. */
-  public Map<String, Tensor> parameters() {
-    return parameters;
-  }
-
-  public ScalarType dataType() {
-    return Torch.dtype(p[0]);
-  }
-
-  /** {@code cpu} or {@code cuda:N}. */
-  public String device() {
-    return Torch.deviceName(p[0]);
-  }
-
-  public long parameterCount() {
-    long n = 0;
-    for (Tensor t : p) {
-      n += t.numel();
-    }
-    return n;
-  }
-
-  /** A copy of every weight on {@code device}, requiring gradients (for data parallelism). Close it to free it. */
-  public BertModel replicate(String device) {
-    return fromParameters(config, device, parameters);
-  }
-
-  /** Frees the parameters (and their gradients). */
-  @Override
-  public void close() {
-    for (Tensor t : p) {
-      t.close();
-    }
-  }
-
-  // ---- layout and initialisation ----
-
-  private enum Init {
-    NORMAL,
-    UNIFORM,
-    ONES,
-    ZEROS
-  }
-
-  /** One parameter: name, shape, how it is drawn, and where it comes in d2l's construction (= draw) order. */
-  private record ParamSpec(String name, long[] shape, Init init, double bound, int drawRank) {
-    /** Drawn as PyTorch's modules draw them: nn.Embedding normal_, nn.Linear uniform_ (kaiming with a = sqrt(5)). */
-    Tensor init(ScalarType dtype) {
-      Tensor t = Torch.empty(dtype, shape);
-      return switch (init) {
-        case NORMAL -> t.normal_(0, 1, new org.bytedeco.pytorch.GeneratorOptional());
-        case UNIFORM -> t.uniform_(-bound, bound, new org.bytedeco.pytorch.GeneratorOptional());
-        case ONES -> t.fill_(Torch.scalar(1));
-        case ZEROS -> t.zero_();
-      };
-    }
-  }
-
-  private static final class Layout {
-    final List<ParamSpec> specs = new ArrayList<>();
-    int rank;
-
-    void embedding(String name, long rows, long cols) {
-      specs.add(new ParamSpec(name, new long[] {rows, cols}, Init.NORMAL, 0, rank++));
-    }
-
-    void linear(String name, long in, long out) {
-      double bound = 1.0 / Math.sqrt(in);
-      specs.add(new ParamSpec(name + ".weight", new long[] {out, in}, Init.UNIFORM, bound, rank++));
-      specs.add(new ParamSpec(name + ".bias", new long[] {out}, Init.UNIFORM, bound, rank++));
-    }
-
-    void layerNorm(String name, long size) {
-      specs.add(new ParamSpec(name + ".weight", new long[] {size}, Init.ONES, 0, rank++));
-      specs.add(new ParamSpec(name + ".bias", new long[] {size}, Init.ZEROS, 0, rank++));
-    }
-  }
-
-  private static List<ParamSpec> layout(BertConfig cfg) {
-    long h = cfg.hidden();
-    Layout l = new Layout();
-    // encoder: d2l constructs token_embedding, segment_embedding, blks, then pos_embedding; the state_dict lists the
-    // encoder's own parameter pos_embedding before its children
-    int posRank = 2 + cfg.layers() * 16;
-    l.specs.add(new ParamSpec("encoder.pos_embedding", new long[] {1, cfg.maxPositions(), h}, Init.NORMAL, 0, posRank));
-    l.embedding("encoder.token_embedding.weight", cfg.vocabSize(), h);
-    l.embedding("encoder.segment_embedding.weight", 2, h);
-    for (int i = 0; i < cfg.layers(); i++) {
-      String blk = "encoder.blks." + i;
-      for (String w : List.of("W_q", "W_k", "W_v", "W_o")) {
-        l.linear(blk + ".attention." + w, h, h);
-      }
-      l.layerNorm(blk + ".addnorm1.ln", h);
-      l.linear(blk + ".ffn.dense1", h, cfg.ffnHidden());
-      l.linear(blk + ".ffn.dense2", cfg.ffnHidden(), h);
-      l.layerNorm(blk + ".addnorm2.ln", h);
-    }
-    if (l.rank != posRank) {
-      throw new IllegalStateException("draw order bookkeeping is off: " + l.rank + " != " + posRank);
-    }
-    l.rank++;
-    l.linear("hidden.0", h, h);
-    l.linear("mlm.mlp.0", h, h);
-    l.layerNorm("mlm.mlp.2", h);
-    l.linear("mlm.mlp.3", h, cfg.vocabSize());
-    l.linear("nsp.output", h, 2);
-    return l.specs;
-  }
 }

@@ -14,7 +14,8 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * A saved model is a folder with {@code config.json} ({@link BertConfig#toJson()}) and {@code model.safetensors} (the
- * PyTorch state_dict names of d2l's BERTModel, loadable with {@code load_state_dict}).
+ * PyTorch state_dict names of the architecture: d2l's BERTModel, loadable with {@code load_state_dict}, or Hugging
+ * Face's BertForPreTraining). {@link #load} also reads a Hugging Face BERT folder ({@link HfFormat}).
  */
 public final class ModelFiles {
   public static final String CONFIG = "config.json";
@@ -47,8 +48,14 @@ public final class ModelFiles {
     }
   }
 
-  /** Loads a model saved by {@link #save} or by a pretraining run onto {@code device} ({@code cpu}, {@code cuda:0}). */
+  /**
+   * Loads a model saved by {@link #save}, by a pretraining run or by {@code jbert export --format hf} (any Hugging Face
+   * BertForPreTraining folder whose config jbert's network runs) onto {@code device} ({@code cpu}, {@code cuda:0}).
+   */
   public static BertModel load(Path dir, String device) {
+    if (HfFormat.isHfFolder(dir)) {
+      return loadHf(dir, device);
+    }
     Path configFile = dir.resolve(CONFIG);
     Path weightsFile = dir.resolve(WEIGHTS);
     for (Path p : new Path[] {configFile, weightsFile}) {
@@ -66,6 +73,29 @@ public final class ModelFiles {
     }
     try (PointerScope scratch = new PointerScope()) {
       Map<String, Tensor> weights = SafeTensors.read(weightsFile, device);
+      try {
+        return BertModel.fromParameters(config, device, weights);
+      } catch (JbertException e) {
+        throw new JbertException(weightsFile + " does not match " + CONFIG + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static BertModel loadHf(Path dir, String device) {
+    Path configFile = dir.resolve(CONFIG);
+    Path weightsFile = dir.resolve(WEIGHTS);
+    if (!Files.isRegularFile(weightsFile)) {
+      throw new JbertException("no " + WEIGHTS + " in " + dir + "; jbert reads Hugging Face folders in safetensors"
+          + " format (convert pytorch_model.bin with transformers' save_pretrained(safe_serialization=True))");
+    }
+    BertConfig config;
+    try {
+      config = HfFormat.configFromJson(Files.readString(configFile, StandardCharsets.UTF_8), configFile.toString());
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + configFile + ": " + e.getMessage(), e);
+    }
+    try (PointerScope scratch = new PointerScope()) {
+      Map<String, Tensor> weights = HfFormat.fromHf(SafeTensors.read(weightsFile, device));
       try {
         return BertModel.fromParameters(config, device, weights);
       } catch (JbertException e) {

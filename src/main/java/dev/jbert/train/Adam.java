@@ -9,6 +9,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Adam exactly as {@code torch.optim.Adam} computes it on one tensor at a time (no weight decay, no amsgrad), with the
@@ -22,17 +23,28 @@ import org.bytedeco.pytorch.global.torch;
  * Not libtorch's {@code torch::optim::Adam}: its state can only be saved in libtorch's archive format, and jbert's
  * checkpoints keep m, v and t as safetensors beside the weights (run folders of earlier versions load unchanged). It
  * zeroes the gradients it consumed, because libtorch accumulates them across backward passes.
+ *
+ * <p>With a weight decay it is {@code torch.optim.AdamW}: first {@code w.mul_(1 - lr * decay)}, then the same update.
+ * Only tensors of two or more dimensions (weight matrices, embeddings) decay, never biases and LayerNorm parameters
+ * (BERT's {@code exclude_from_weight_decay = ["LayerNorm", "layer_norm", "bias"]}, which are exactly the 1-D ones).
  */
 public final class Adam implements AutoCloseable {
   private final float beta1;
   private final float beta2;
   private final float eps;
+  private final float weightDecay;
   private final Map<String, Tensor> m = new LinkedHashMap<>();
   private final Map<String, Tensor> v = new LinkedHashMap<>();
   private long t;
 
   /** Creates the zero state for every parameter up front, on the parameter's device. */
   public Adam(float beta1, float beta2, float eps, Map<String, Tensor> parameters) {
+    this(beta1, beta2, eps, 0f, parameters);
+  }
+
+  /** AdamW when {@code weightDecay} > 0. */
+  public Adam(float beta1, float beta2, float eps, float weightDecay, Map<String, Tensor> parameters) {
+    this.weightDecay = weightDecay;
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
@@ -56,6 +68,9 @@ public final class Adam implements AutoCloseable {
         if (!g.defined()) {
           continue; // the parameter took no part in this step
         }
+        if (weightDecay > 0 && w.dim() >= 2) {
+          w.mul_(Torch.scalar(1 - (double) lr * weightDecay));
+        }
         Tensor mi = m.get(e.getKey());
         Tensor vi = v.get(e.getKey());
         mi.lerp_(g, Torch.scalar(1 - beta1));
@@ -64,6 +79,33 @@ public final class Adam implements AutoCloseable {
         w.addcdiv_(mi, denom, Torch.scalar(-lr / bias1));
         g.zero_();
       }
+    }
+  }
+
+  /**
+   * torch.nn.utils.clip_grad_norm_: when the L2 norm of all gradients together exceeds {@code maxNorm}, every gradient
+   * is scaled by maxNorm / (norm + 1e-6). Returns the norm before clipping.
+   */
+  public static double clipGradNorm(Map<String, Tensor> parameters, double maxNorm) {
+    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      double sumSquares = 0;
+      for (Tensor w : parameters.values()) {
+        Tensor g = w.grad();
+        if (g.defined()) {
+          sumSquares += g.to(ScalarType.Double).square().sum().item_double();
+        }
+      }
+      double norm = Math.sqrt(sumSquares);
+      double coef = maxNorm / (norm + 1e-6);
+      if (coef < 1) {
+        for (Tensor w : parameters.values()) {
+          Tensor g = w.grad();
+          if (g.defined()) {
+            g.mul_(Torch.scalar(coef));
+          }
+        }
+      }
+      return norm;
     }
   }
 

@@ -50,7 +50,7 @@ public final class Benchmark {
       matmul = group.sum("the matmul rates", matmulGflops(device, precision))[0];
     }
     try (BertModel model = BertModel.create(modelConfig, ScalarType.Float, device, train.seed());
-        Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), model.parameters());
+        Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), train.weightDecay(), model.parameters());
         DataParallel replicas = new DataParallel(
             model, List.of(device), train.mlmAllSlots(), train.microBatches(), precision);
         GradientAllreduce gradients = group == null ? null : new GradientAllreduce(group)) {

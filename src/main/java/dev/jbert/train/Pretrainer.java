@@ -92,7 +92,7 @@ public final class Pretrainer {
       model = from == null
           ? BertModel.create(config.model(), ScalarType.Float, device, cfg.seed())
           : BertModel.fromParameters(config.model(), device, from.weights());
-      adam = new Adam(cfg.beta1(), cfg.beta2(), cfg.eps(), model.parameters());
+      adam = new Adam(cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), model.parameters());
       if (from != null) {
         adam.restore(from.adamState(), from.adamSteps());
       }

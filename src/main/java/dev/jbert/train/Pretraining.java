@@ -200,11 +200,23 @@ public final class Pretraining {
     if (b.mlmAllSlots != null) {
       t.mlmAllSlots(b.mlmAllSlots);
     }
+    preset.recipe(t);
+    if (b.optimizer != null) {
+      // AdamW is BERT's optimizer with BERT's decay; plain Adam has none
+      t.optimizer(b.optimizer).weightDecay(b.optimizer.equals(TrainConfig.ADAMW) ? Preset.BERT_WEIGHT_DECAY : 0f);
+    }
+    if (b.schedule != null) {
+      t.schedule(b.schedule);
+    }
+    if (b.clipGradNorm != null) {
+      t.clipGradNorm(b.clipGradNorm);
+    }
     applyResumable(t);
     BertConfig p = preset.model(dataset.vocab().size());
     BertConfig model = new BertConfig(p.vocabSize(), b.hidden != null ? b.hidden : p.hidden(),
         b.ffnHidden != null ? b.ffnHidden : p.ffnHidden(), b.heads != null ? b.heads : p.heads(),
-        b.layers != null ? b.layers : p.layers(), b.dropout != null ? b.dropout : p.dropout(), p.maxPositions());
+        b.layers != null ? b.layers : p.layers(), b.dropout != null ? b.dropout : p.dropout(), p.maxPositions(),
+        b.arch != null ? BertConfig.Arch.parse(b.arch) : p.arch());
     return new RunConfig(model, dataset.config(), t.build(), List.of(devices()), corpus.trainSha256(),
         JbertVersion.get(), List.of(), corpus.spec());
   }
@@ -249,6 +261,10 @@ public final class Pretraining {
     addIfSet(fixed, "--lr", b.lr);
     addIfSet(fixed, "--warmup-steps", b.warmupSteps);
     addIfSet(fixed, "--preset", b.preset);
+    addIfSet(fixed, "--arch", b.arch);
+    addIfSet(fixed, "--optimizer", b.optimizer);
+    addIfSet(fixed, "--schedule", b.schedule);
+    addIfSet(fixed, "--clip-grad-norm", b.clipGradNorm);
     addIfSet(fixed, "--layers", b.layers);
     addIfSet(fixed, "--hidden", b.hidden);
     addIfSet(fixed, "--heads", b.heads);
@@ -319,6 +335,10 @@ public final class Pretraining {
     private Path out;
     private Path resume;
     private String preset;
+    private String arch;
+    private String optimizer;
+    private String schedule;
+    private Float clipGradNorm;
     private Integer layers;
     private Integer hidden;
     private Integer heads;
@@ -409,6 +429,30 @@ public final class Pretraining {
 
     public Builder ffnHidden(int v) {
       ffnHidden = v;
+      return this;
+    }
+
+    /** d2l or bert: the network (default: the preset's; bert-* presets are bert, the others d2l). */
+    public Builder arch(String v) {
+      arch = v;
+      return this;
+    }
+
+    /** adam or adamw (AdamW decays weights by 0.01, BERT's rate) (default: the preset's). */
+    public Builder optimizer(String v) {
+      optimizer = v;
+      return this;
+    }
+
+    /** constant or linear after the warmup (default: the preset's). */
+    public Builder schedule(String v) {
+      schedule = v;
+      return this;
+    }
+
+    /** Clip the gradients' global norm to this; 0 = no clipping (default: the preset's). */
+    public Builder clipGradNorm(float v) {
+      clipGradNorm = v;
       return this;
     }
 

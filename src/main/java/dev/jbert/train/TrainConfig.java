@@ -26,6 +26,13 @@ import dev.jbert.Precision;
  *     gradients: the same step (up to float rounding) with a fraction of the activation memory
  * @param precision {@code fp32} (the reference) or {@code bf16} (bf16 matrix products under autocast, fp32 weights and
  *     Adam state); a config without it (written before it existed) means fp32
+ * @param optimizer {@code adam} (torch.optim.Adam, d2l's) or {@code adamw} (torch.optim.AdamW: decoupled weight decay
+ *     on the weight matrices and embeddings, not on biases and LayerNorm, as BERT's optimizer does); absent = adam
+ * @param weightDecay AdamW's decay rate (BERT: 0.01); 0 with adam
+ * @param schedule after the warmup, {@code constant} (d2l) or {@code linear}: down to 0 at the end of the run, as
+ *     BERT's polynomial decay of power 1; absent = constant
+ * @param clipGradNorm the gradients' global L2 norm is clipped to this before each update, as
+ *     torch.nn.utils.clip_grad_norm_ (BERT: 1.0); 0 = no clipping (d2l; absent = 0)
  */
 public record TrainConfig(
     int batchSize,
@@ -41,7 +48,16 @@ public record TrainConfig(
     int checkpointEvery,
     boolean mlmAllSlots,
     int microBatches,
-    String precision) {
+    String precision,
+    String optimizer,
+    float weightDecay,
+    String schedule,
+    float clipGradNorm) {
+
+  public static final String ADAM = "adam";
+  public static final String ADAMW = "adamw";
+  public static final String CONSTANT = "constant";
+  public static final String LINEAR = "linear";
 
   /**
    * Micro-batches per device. With batch 512, parts of 64 pairs keep each activation (64 x 64 x 128 floats, 2 MB) in
@@ -62,6 +78,17 @@ public record TrainConfig(
     require(microBatches >= 1, "--micro-batches must be at least 1, got " + microBatches);
     require(checkpointEvery >= 0, "--checkpoint-every must be 0 (only at the end) or positive, got " + checkpointEvery);
     precision = Precision.parse(precision == null ? Precision.FP32.flag() : precision).flag();
+    optimizer = optimizer == null ? ADAM : optimizer;
+    schedule = schedule == null ? CONSTANT : schedule;
+    require(optimizer.equals(ADAM) || optimizer.equals(ADAMW),
+        "unknown --optimizer '" + optimizer + "'; use adam or adamw");
+    require(schedule.equals(CONSTANT) || schedule.equals(LINEAR),
+        "unknown learning-rate schedule '" + schedule + "'; use constant or linear");
+    require(weightDecay >= 0 && Float.isFinite(weightDecay), "weight decay must be 0 or positive, got " + weightDecay);
+    require(weightDecay == 0 || optimizer.equals(ADAMW),
+        "weight decay " + weightDecay + " needs --optimizer adamw (Adam's L2 penalty is not BERT's decay)");
+    require(clipGradNorm >= 0 && Float.isFinite(clipGradNorm),
+        "--clip-grad-norm must be 0 (none) or positive, got " + clipGradNorm);
   }
 
   /** {@link #precision} as the enum. */
@@ -96,15 +123,26 @@ public record TrainConfig(
     b.mlmAllSlots = mlmAllSlots;
     b.microBatches = microBatches;
     b.precision = precision;
+    b.optimizer = optimizer;
+    b.weightDecay = weightDecay;
+    b.schedule = schedule;
+    b.clipGradNorm = clipGradNorm;
     return b;
   }
 
-  /** The learning rate of step {@code step} (0-based): linear warmup to {@code lr}, then constant. */
+  /**
+   * The learning rate of step {@code step} (0-based): linear warmup to {@code lr}, then constant, or with the linear
+   * schedule falling by lr / (steps - warmup) a step, so that it would reach 0 at step {@link #steps} (Hugging Face's
+   * get_linear_schedule_with_warmup).
+   */
   public float lrAt(int step) {
-    if (warmupSteps == 0 || step >= warmupSteps) {
+    if (warmupSteps > 0 && step < warmupSteps) {
+      return lr * (step + 1) / warmupSteps;
+    }
+    if (schedule.equals(CONSTANT) || steps <= warmupSteps) {
       return lr;
     }
-    return lr * (step + 1) / warmupSteps;
+    return lr * Math.max(0, steps - step) / (steps - warmupSteps);
   }
 
   /** Whether to evaluate after {@code step} (1-based) steps of a run of {@link #steps}. */
@@ -134,8 +172,35 @@ public record TrainConfig(
     private boolean mlmAllSlots = false;
     private int microBatches = DEFAULT_MICRO_BATCHES;
     private String precision = Precision.FP32.flag();
+    private String optimizer = ADAM;
+    private float weightDecay = 0;
+    private String schedule = CONSTANT;
+    private float clipGradNorm = 0;
 
     private Builder() {}
+
+    /** {@code adam} or {@code adamw}. */
+    public Builder optimizer(String v) {
+      optimizer = v;
+      return this;
+    }
+
+    public Builder weightDecay(float v) {
+      weightDecay = v;
+      return this;
+    }
+
+    /** {@code constant} or {@code linear} after the warmup. */
+    public Builder schedule(String v) {
+      schedule = v;
+      return this;
+    }
+
+    /** 0 = none. */
+    public Builder clipGradNorm(float v) {
+      clipGradNorm = v;
+      return this;
+    }
 
     public Builder precision(Precision v) {
       precision = v.flag();
@@ -207,7 +272,7 @@ public record TrainConfig(
 
     public TrainConfig build() {
       return new TrainConfig(batchSize, steps, lr, warmupSteps, beta1, beta2, eps, seed, evalEvery, skipEval,
-          checkpointEvery, mlmAllSlots, microBatches, precision);
+          checkpointEvery, mlmAllSlots, microBatches, precision, optimizer, weightDecay, schedule, clipGradNorm);
     }
   }
 }

@@ -49,6 +49,9 @@ final class TrainingStep {
         ? replicas.forwardBackward(batch, step + 1, maskSeed, times, stop)
         : shareForwardBackward(batch, step, maskSeed, times, stop);
     long t0 = System.nanoTime();
+    if (cfg.clipGradNorm() > 0) {
+      Adam.clipGradNorm(model.parameters(), cfg.clipGradNorm());
+    }
     adam.step(model.parameters(), cfg.lrAt(step));
     replicas.broadcastWeights();
     times.optimizerNs += System.nanoTime() - t0;

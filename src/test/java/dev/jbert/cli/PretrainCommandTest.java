@@ -136,7 +136,8 @@ class PretrainCommandTest {
     assertThat(dev.jbert.train.Preset.named("large").lr()).isEqualTo(1e-4f);
     assertThat(dev.jbert.train.Preset.named("large").warmupSteps(50)).isEqualTo(1);
     assertOneLineError(pretrain("--data", TestData.sharedZip().toString(), "--preset", "huge", "--out", "/nonexistent"),
-        "unknown model preset 'huge'; use one of d2l, base, large");
+        "unknown model preset 'huge'; use one of d2l, base, large, bert-tiny, bert-mini, bert-small, bert-medium,"
+            + " bert-base, bert-large");
   }
 
   /** 40 documents of 3 sentences over 10 words, one sentence per line. */

@@ -21,7 +21,8 @@ class BertConfigTest {
   void unknownPresetNamesTheChoices() {
     assertThatThrownBy(() -> BertConfig.preset("tiny", 5))
         .isInstanceOf(JbertException.class)
-        .hasMessage("unknown model preset 'tiny'; use one of d2l, base, large");
+        .hasMessage("unknown model preset 'tiny'; use one of d2l, base, large, bert-tiny, bert-mini, bert-small,"
+            + " bert-medium, bert-base, bert-large");
   }
 
   @Test

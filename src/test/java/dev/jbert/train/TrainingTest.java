@@ -21,14 +21,14 @@ import org.junit.jupiter.api.Test;
 
 /** The pieces of one training step on a tiny model: loss paths, data parallelism, overfitting, memory. */
 class TrainingTest {
-  private static final PretrainingDataset DATA =
+  static final PretrainingDataset DATA =
       PretrainingDataset.build(TinyCorpus.lines(7, 300), new DataConfig(24, 5, 3));
 
   private static BertConfig tiny(float dropout) {
     return new BertConfig(DATA.vocab().size(), 16, 32, 2, 2, dropout, 64);
   }
 
-  private static List<HostBatch> batches(int count, int size) {
+  static List<HostBatch> batches(int count, int size) {
     BatchIterator it = new BatchIterator(DATA.examples(), size, 11, 0);
     List<HostBatch> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {
@@ -60,7 +60,7 @@ class TrainingTest {
    * the second term, 1e-6 of that largest gradient, covers it 200-fold, and even a worst-case sum of a few hundred
    * rounding errors.
    */
-  private static void assertSameGradients(Map<String, float[]> actual, Map<String, float[]> expected) {
+  static void assertSameGradients(Map<String, float[]> actual, Map<String, float[]> expected) {
     assertThat(actual.keySet()).containsExactlyElementsOf(expected.keySet());
     double largest = 0;
     for (float[] e : expected.values()) {
@@ -77,7 +77,7 @@ class TrainingTest {
    * Seen: 3e-8 relative apart on both kernel paths; 1e-5 relative is 300 times that, while a missing chunk or a wrong
    * denominator moves a loss by 1e-3 relative and more.
    */
-  private static void assertSameLosses(StepLosses actual, StepLosses expected) {
+  static void assertSameLosses(StepLosses actual, StepLosses expected) {
     Numeric.assertClose("mlm loss", actual.mlm(), expected.mlm(), 1e-5);
     Numeric.assertClose("nsp loss", actual.nsp(), expected.nsp(), 1e-5);
   }
