@@ -68,6 +68,15 @@ public interface Tokenizer {
   /** Writes the tokenizer's files into {@code dir}: {@code vocab.txt}, and for WordPiece Hugging Face's files. */
   void writeFiles(Path dir);
 
+  /**
+   * The kind of the tokenizer files in {@code dir} when nothing else names it (a Hugging Face folder): WordPiece when
+   * they hold BERT's {@code [UNK]} (any Hugging Face BERT, or a jbert WordPiece run exported), d2l's words otherwise (a
+   * d2l-words run exported).
+   */
+  static Kind kindOfFiles(Path dir) {
+    return TokenizerFiles.holdsWordPiece(dir) ? Kind.WORDPIECE : Kind.WORDS;
+  }
+
   /** The tokenizer that {@link #writeFiles} wrote into {@code dir}. */
   static Tokenizer read(Path dir, Kind kind) {
     return kind == Kind.WORDS ? Vocab.load(dir.resolve(TokenizerFiles.VOCAB_TXT)) : TokenizerFiles.load(dir);

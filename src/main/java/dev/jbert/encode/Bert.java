@@ -6,6 +6,7 @@ import dev.jbert.Json;
 import dev.jbert.Precision;
 import dev.jbert.Torch;
 import dev.jbert.data.Tokenizer;
+import dev.jbert.data.wordpiece.TokenizerFiles;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.ModelFiles;
 import dev.jbert.train.RunFolder;
@@ -75,11 +76,15 @@ public final class Bert implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       throw new JbertException("no model folder at " + dir + "; pass a folder written by ./jbert pretrain");
     }
-    for (String name : List.of(ModelFiles.CONFIG, ModelFiles.WEIGHTS, VOCAB)) {
+    for (String name : List.of(ModelFiles.CONFIG, ModelFiles.WEIGHTS)) {
       if (!Files.isRegularFile(dir.resolve(name))) {
         throw new JbertException(
-            "no " + name + " in " + dir + "; pass a folder written by ./jbert pretrain");
+            "no " + name + " in " + dir + "; pass a folder written by ./jbert pretrain or a Hugging Face BERT folder");
       }
+    }
+    if (!Files.isRegularFile(dir.resolve(VOCAB)) && !Files.isRegularFile(dir.resolve(TokenizerFiles.TOKENIZER_JSON))) {
+      throw new JbertException("no " + VOCAB + " in " + dir + "; pass a folder written by ./jbert pretrain or a Hugging"
+          + " Face BERT folder (vocab.txt or tokenizer.json)");
     }
     Tokenizer vocab = Tokenizer.read(dir, tokenizerKind(dir));
     BertModel model = ModelFiles.load(dir, "cpu");
@@ -97,10 +102,13 @@ public final class Bert implements AutoCloseable {
     }
   }
 
-  /** The tokenizer a run folder's config.json names; d2l's words for a folder that holds the architecture alone. */
+  /**
+   * The tokenizer a run folder's config.json names; for a folder that holds the architecture alone (a Hugging Face
+   * folder), the kind of its vocabulary.
+   */
   static Tokenizer.Kind tokenizerKind(Path dir) {
     JsonNode kind = config(dir).path("data").path("tokenizer").path("kind");
-    return kind.isTextual() ? Tokenizer.Kind.parse(kind.asText()) : Tokenizer.Kind.WORDS;
+    return kind.isTextual() ? Tokenizer.Kind.parse(kind.asText()) : Tokenizer.kindOfFiles(dir);
   }
 
   private static JsonNode config(Path dir) {

@@ -70,13 +70,14 @@ public final class HfFormat {
   /**
    * Hugging Face's tensors under the names of {@link HfBertModel#parameterShapes}, the NSP rows in jbert's order, in
    * the caller's pointer scope. The tied decoder keys, when present, are the word embeddings and the MLM bias by
-   * definition ({@code tie_word_embeddings}) and are left out; so is the {@code position_ids} buffer.
+   * definition ({@code tie_word_embeddings}) and are left out; so is the {@code position_ids} buffer. LayerNorm
+   * {@code gamma}/{@code beta} are read as {@code weight}/{@code bias}, as transformers reads them.
    */
   public static Map<String, Tensor> fromHf(Map<String, Tensor> hf) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     hf.forEach((name, t) -> {
       if (!name.equals(DECODER_WEIGHT) && !name.equals(DECODER_BIAS) && !name.equals(POSITION_IDS)) {
-        out.put(name, t);
+        out.put(modernName(name), t);
       }
     });
     for (String p : List.of(".weight", ".bias")) {
@@ -86,6 +87,20 @@ public final class HfFormat {
       }
     }
     return out;
+  }
+
+  /**
+   * The name transformers gives a parameter on load: Google's checkpoints (bert-base-uncased and the others converted
+   * from TensorFlow) call a LayerNorm's scale and shift {@code gamma} and {@code beta}.
+   */
+  private static String modernName(String name) {
+    if (name.endsWith(".LayerNorm.gamma")) {
+      return name.substring(0, name.length() - "gamma".length()) + "weight";
+    }
+    if (name.endsWith(".LayerNorm.beta")) {
+      return name.substring(0, name.length() - "beta".length()) + "bias";
+    }
+    return name;
   }
 
   /** Rows 0 and 1 exchanged: (2, ...) -> (2, ...), a new contiguous tensor. */

@@ -141,11 +141,14 @@ public final class TokenizerFiles {
   public static WordPieceTokenizer load(Path folderOrVocabTxt) {
     Path dir = Files.isDirectory(folderOrVocabTxt) ? folderOrVocabTxt : folderOrVocabTxt.toAbsolutePath().getParent();
     Path vocabTxt = Files.isDirectory(folderOrVocabTxt) ? folderOrVocabTxt.resolve(VOCAB_TXT) : folderOrVocabTxt;
-    WordPieceVocab vocab = WordPieceVocab.load(vocabTxt);
-    boolean lowercase = true;
-    Boolean stripAccents = null;
     JsonNode json = readJson(dir.resolve(TOKENIZER_JSON));
     JsonNode config = readJson(dir.resolve(TOKENIZER_CONFIG_JSON));
+    // transformers 5 saves tokenizer.json alone, without vocab.txt
+    WordPieceVocab vocab = !Files.exists(vocabTxt) && Files.isDirectory(folderOrVocabTxt) && json != null
+        ? vocabOf(json, dir.resolve(TOKENIZER_JSON))
+        : WordPieceVocab.load(vocabTxt);
+    boolean lowercase = true;
+    Boolean stripAccents = null;
     if (json != null && json.path("normalizer").isObject()) {
       JsonNode normalizer = json.get("normalizer");
       if (!"BertNormalizer".equals(normalizer.path("type").asText())) {
@@ -159,6 +162,38 @@ public final class TokenizerFiles {
       stripAccents = config.path("strip_accents").isBoolean() ? config.get("strip_accents").asBoolean() : null;
     }
     return new WordPieceTokenizer(vocab, new BasicTokenizer(lowercase, stripAccents == null ? lowercase : stripAccents));
+  }
+
+  /** Whether {@code dir} holds a WordPiece vocabulary: a vocab.txt with BERT's {@code [UNK]}, or a tokenizer.json. */
+  public static boolean holdsWordPiece(Path dir) {
+    Path vocabTxt = dir.resolve(VOCAB_TXT);
+    if (!Files.isRegularFile(vocabTxt)) {
+      return Files.isRegularFile(dir.resolve(TOKENIZER_JSON));
+    }
+    try (java.util.stream.Stream<String> lines = Files.lines(vocabTxt, StandardCharsets.UTF_8)) {
+      return lines.anyMatch(line -> line.strip().equals(WordPieceVocab.UNK));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return false; // the loader names what is wrong with the file
+    }
+  }
+
+  /** The vocabulary of a {@code tokenizer.json}'s WordPiece model: its {@code vocab} map, token to id. */
+  private static WordPieceVocab vocabOf(JsonNode json, Path file) {
+    JsonNode model = json.path("model");
+    if (!"WordPiece".equals(model.path("type").asText()) || !model.path("vocab").isObject()) {
+      throw new JbertException(file + " holds no WordPiece vocabulary (model type '" + model.path("type").asText()
+          + "'): pass a BERT folder with a vocab.txt");
+    }
+    String[] tokens = new String[model.get("vocab").size()];
+    for (Map.Entry<String, JsonNode> e : model.get("vocab").properties()) {
+      int id = e.getValue().asInt(-1);
+      if (id < 0 || id >= tokens.length || tokens[id] != null) {
+        throw new JbertException(file + ": the vocabulary's ids are not 0.." + (tokens.length - 1) + " each once"
+            + " (token '" + e.getKey() + "' has id " + e.getValue() + "): pass a BERT folder with a vocab.txt");
+      }
+      tokens[id] = e.getKey();
+    }
+    return WordPieceVocab.of(List.of(tokens));
   }
 
   private static JsonNode readJson(Path file) {
