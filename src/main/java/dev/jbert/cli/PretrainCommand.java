@@ -60,6 +60,12 @@ public final class PretrainCommand implements Callable<Integer> {
           + " bert-large (24, 1024) (default: d2l).")
   String preset;
 
+  @Option(names = "--init", paramLabel = "MODEL", description = "Continue pretraining this model on your text"
+      + " (domain-adaptive pretraining): a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt) or a"
+      + " run pretrained with --tokenizer wordpiece. Its architecture, sizes and WordPiece vocabulary are kept; the"
+      + " recipe is BERT's (AdamW, lr 1e-4, warmup 1%%, linear decay, clipping) unless set.")
+  Path init;
+
   @Option(names = "--arch", paramLabel = "NAME", description = "The network: d2l (d2l's BERTModel) or bert (Hugging"
       + " Face's BertForPreTraining: embedding LayerNorm, GELU, tied decoder; exportable with jbert export)"
       + " (default: the preset's).")
@@ -198,6 +204,9 @@ public final class PretrainCommand implements Callable<Integer> {
     if (warmupSteps != null) {
       b.warmupSteps(warmupSteps);
     }
+    if (init != null) {
+      b.init(init);
+    }
     if (preset != null) {
       b.preset(preset);
     }
@@ -258,7 +267,8 @@ public final class PretrainCommand implements Callable<Integer> {
     TrainingSummary summary;
     RunFolder run;
     boolean ctrlC;
-    try (Interrupts interrupts = Interrupts.install(err); ProgressListener progress = new ProgressListener(err)) {
+    try (Interrupts interrupts = Interrupts.install(err);
+        ProgressListener progress = new ProgressListener(err, resume == null ? init : null)) {
       Pretraining pretraining = b.stopWhen(interrupts::requested).processGroup(group)
           .listener(reports ? progress : new Pretraining.Listener() {}).build();
       run = pretraining.runFolder();
@@ -294,6 +304,7 @@ public final class PretrainCommand implements Callable<Integer> {
    */
   private static final class ProgressListener implements Pretraining.Listener, AutoCloseable {
     private final PrintWriter err;
+    private final Path init;
     private RunFolder run;
     private PretrainingCorpus corpus;
     private String tokenizer;
@@ -301,8 +312,9 @@ public final class PretrainCommand implements Callable<Integer> {
     private Progress validation;
     private int steps;
 
-    ProgressListener(PrintWriter err) {
+    ProgressListener(PrintWriter err, Path init) {
       this.err = err;
+      this.init = init;
     }
 
     @Override
@@ -324,6 +336,9 @@ public final class PretrainCommand implements Callable<Integer> {
       }
       err.printf(Locale.ROOT, "data: %d training pairs, %d validation pairs, vocabulary %d (%.1f s)%n",
           trainPairs, validPairs, vocabSize, seconds);
+      if (init != null) {
+        err.printf("model: the weights of %s%n", init);
+      }
       err.printf("run folder: %s%n", run.dir());
       err.flush();
     }

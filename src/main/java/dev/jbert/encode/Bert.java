@@ -86,7 +86,7 @@ public final class Bert implements AutoCloseable {
       throw new JbertException("no " + VOCAB + " in " + dir + "; pass a folder written by ./jbert pretrain or a Hugging"
           + " Face BERT folder (vocab.txt or tokenizer.json)");
     }
-    Tokenizer vocab = Tokenizer.read(dir, tokenizerKind(dir));
+    Tokenizer vocab = Tokenizer.read(dir, RunFolder.tokenizerKind(dir));
     BertModel model = ModelFiles.load(dir, "cpu");
     try {
       int modelVocab = model.config().vocabSize();
@@ -100,15 +100,6 @@ public final class Bert implements AutoCloseable {
       model.close();
       throw e;
     }
-  }
-
-  /**
-   * The tokenizer a run folder's config.json names; for a folder that holds the architecture alone (a Hugging Face
-   * folder), the kind of its vocabulary.
-   */
-  static Tokenizer.Kind tokenizerKind(Path dir) {
-    JsonNode kind = config(dir).path("data").path("tokenizer").path("kind");
-    return kind.isTextual() ? Tokenizer.Kind.parse(kind.asText()) : Tokenizer.kindOfFiles(dir);
   }
 
   private static JsonNode config(Path dir) {

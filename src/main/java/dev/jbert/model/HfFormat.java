@@ -31,6 +31,7 @@ public final class HfFormat {
   public static final String VOCAB_TXT = "vocab.txt";
   public static final String TOKENIZER_CONFIG = "tokenizer_config.json";
   public static final String SPECIAL_TOKENS_MAP = "special_tokens_map.json";
+  public static final String TOKENIZER_JSON = "tokenizer.json";
 
   static final String DECODER_WEIGHT = "cls.predictions.decoder.weight";
   static final String DECODER_BIAS = "cls.predictions.decoder.bias";
@@ -203,6 +204,14 @@ public final class HfFormat {
    * longest trained input ({@code model_max_length} of the tokenizer).
    */
   public static void write(BertModel model, List<String> vocab, int maxLength, Path out) {
+    write(model, vocab, maxLength, true, out);
+  }
+
+  /**
+   * As {@link #write(BertModel, List, int, Path)}, for a tokenizer that lower-cases the text or not
+   * ({@code do_lower_case}: a cased WordPiece vocabulary keeps the case).
+   */
+  public static void write(BertModel model, List<String> vocab, int maxLength, boolean lowercase, Path out) {
     if (vocab.size() != model.config().vocabSize()) {
       throw new JbertException("the vocabulary has " + vocab.size() + " tokens, the model " + model.config().vocabSize()
           + ": use the run's own vocab.txt");
@@ -225,8 +234,7 @@ public final class HfFormat {
     }
     ObjectNode tokenizer = map.deepCopy();
     tokenizer.put("tokenizer_class", "BertTokenizer");
-    // jbert's text is lower-cased (d2l's words; WordPiece vocabularies trained uncased)
-    tokenizer.put("do_lower_case", true);
+    tokenizer.put("do_lower_case", lowercase);
     tokenizer.put("model_max_length", maxLength);
     AtomicFiles.writeString(out.resolve(TOKENIZER_CONFIG), write(tokenizer));
     AtomicFiles.writeString(out.resolve(SPECIAL_TOKENS_MAP), write(map));
@@ -250,9 +258,30 @@ public final class HfFormat {
         toHf(model); // the one-line refusal
       }
       Files.createDirectories(out);
-      write(model, readVocab(vocabFile), trainedLength(from).orElse(model.config().maxPositions()), out);
+      write(model, readVocab(vocabFile), trainedLength(from).orElse(model.config().maxPositions()), lowercase(from),
+          out);
+      Path tokenizerJson = from.resolve(TOKENIZER_JSON);
+      if (Files.isRegularFile(tokenizerJson)) { // a WordPiece run's: the fast tokenizer with the run's normalizer
+        AtomicFiles.write(out.resolve(TOKENIZER_JSON), o -> Files.copy(tokenizerJson, o));
+      }
     } catch (IOException e) {
       throw new JbertException("cannot create " + out + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Whether the tokenizer of the model folder {@code dir} lower-cases: its {@code tokenizer_config.json}'s
+   * {@code do_lower_case} (a WordPiece run's, or a Hugging Face folder's); d2l's words always do.
+   */
+  private static boolean lowercase(Path dir) {
+    Path config = dir.resolve(TOKENIZER_CONFIG);
+    if (!Files.isRegularFile(config)) {
+      return true;
+    }
+    try {
+      return JSON.readTree(config.toFile()).path("do_lower_case").asBoolean(true);
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + config + ": " + e.getMessage(), e);
     }
   }
 

@@ -53,54 +53,61 @@ public final class ModelFiles {
    * BertForPreTraining folder whose config jbert's network runs) onto {@code device} ({@code cpu}, {@code cuda:0}).
    */
   public static BertModel load(Path dir, String device) {
-    if (HfFormat.isHfFolder(dir)) {
-      return loadHf(dir, device);
-    }
-    Path configFile = dir.resolve(CONFIG);
-    Path weightsFile = dir.resolve(WEIGHTS);
-    for (Path p : new Path[] {configFile, weightsFile}) {
-      if (!Files.isRegularFile(p)) {
-        throw new JbertException("no " + p.getFileName() + " in " + dir + "; point to a folder written by jbert pretrain");
-      }
-    }
-    BertConfig config;
-    try {
-      config = BertConfig.fromJson(modelSection(Files.readString(configFile, StandardCharsets.UTF_8)));
-    } catch (IOException e) {
-      throw new JbertException("cannot read " + configFile + ": " + e.getMessage(), e);
-    } catch (JbertException e) {
-      throw new JbertException(configFile + ": " + e.getMessage(), e);
-    }
+    BertConfig config = config(dir);
     try (PointerScope scratch = new PointerScope()) {
-      Map<String, Tensor> weights = SafeTensors.read(weightsFile, device);
-      try {
-        return BertModel.fromParameters(config, device, weights);
-      } catch (JbertException e) {
-        throw new JbertException(weightsFile + " does not match " + CONFIG + ": " + e.getMessage(), e);
-      }
+      return fromWeights(config, device, weights(dir, device), dir);
     }
   }
 
-  private static BertModel loadHf(Path dir, String device) {
-    Path configFile = dir.resolve(CONFIG);
-    Path weightsFile = dir.resolve(WEIGHTS);
-    if (!Files.isRegularFile(weightsFile)) {
-      throw new JbertException("no " + WEIGHTS + " in " + dir + "; jbert reads Hugging Face folders in safetensors"
-          + " format (convert pytorch_model.bin with transformers' save_pretrained(safe_serialization=True))");
-    }
-    BertConfig config;
+  /**
+   * The model of {@code config} with the weights of the folder {@code dir} (read by {@link #weights}), which must
+   * match it in names and shapes; the tensors are copied, so the caller's scope may free {@code weights}.
+   */
+  public static BertModel fromWeights(BertConfig config, String device, Map<String, Tensor> weights, Path dir) {
     try {
-      config = HfFormat.configFromJson(Files.readString(configFile, StandardCharsets.UTF_8), configFile.toString());
+      return BertModel.fromParameters(config, device, weights);
+    } catch (JbertException e) {
+      throw new JbertException(dir.resolve(WEIGHTS) + " does not match " + CONFIG + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The architecture of the model folder {@code dir}: a jbert folder's or a Hugging Face folder's config.json. */
+  public static BertConfig config(Path dir) {
+    Path configFile = dir.resolve(CONFIG);
+    if (!Files.isRegularFile(configFile)) {
+      throw new JbertException("no " + CONFIG + " in " + dir + "; point to a folder written by jbert pretrain or a"
+          + " Hugging Face BERT folder");
+    }
+    String json;
+    try {
+      json = Files.readString(configFile, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new JbertException("cannot read " + configFile + ": " + e.getMessage(), e);
     }
-    try (PointerScope scratch = new PointerScope()) {
-      Map<String, Tensor> weights = HfFormat.fromHf(SafeTensors.read(weightsFile, device));
-      try {
-        return BertModel.fromParameters(config, device, weights);
-      } catch (JbertException e) {
-        throw new JbertException(weightsFile + " does not match " + CONFIG + ": " + e.getMessage(), e);
-      }
+    if (HfFormat.isHfFolder(dir)) {
+      return HfFormat.configFromJson(json, configFile.toString());
     }
+    try {
+      return BertConfig.fromJson(modelSection(json));
+    } catch (JbertException e) {
+      throw new JbertException(configFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The weights of the model folder {@code dir} on {@code device}, under jbert's names (a Hugging Face folder's
+   * converted by {@link HfFormat#fromHf}), in the caller's pointer scope.
+   */
+  public static Map<String, Tensor> weights(Path dir, String device) {
+    Path weightsFile = dir.resolve(WEIGHTS);
+    boolean hf = HfFormat.isHfFolder(dir);
+    if (!Files.isRegularFile(weightsFile)) {
+      throw new JbertException("no " + WEIGHTS + " in " + dir + (hf
+          ? "; jbert reads Hugging Face folders in safetensors format (convert pytorch_model.bin with transformers'"
+              + " save_pretrained(safe_serialization=True))"
+          : "; point to a folder written by jbert pretrain"));
+    }
+    Map<String, Tensor> weights = SafeTensors.read(weightsFile, device);
+    return hf ? HfFormat.fromHf(weights) : weights;
   }
 }

@@ -8,6 +8,7 @@ import dev.jbert.dist.GradientAllreduce;
 import dev.jbert.dist.ProcessGroup;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.ModelFiles;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongFunction;
@@ -89,9 +90,14 @@ public final class Pretrainer {
     Adam adam;
     try (PointerScope loading = new PointerScope()) { // the checkpoint's tensors are copied, then freed
       from = resume ? Checkpoint.load(run.file(RunFolder.CHECKPOINT), device) : null;
-      model = from == null
-          ? BertModel.create(config.model(), ScalarType.Float, device, cfg.seed())
-          : BertModel.fromParameters(config.model(), device, from.weights());
+      if (from != null) {
+        model = BertModel.fromParameters(config.model(), device, from.weights());
+      } else if (config.init() != null) { // --init: the folder's weights, in this run's config (its dropout)
+        Path init = Path.of(config.init());
+        model = ModelFiles.fromWeights(config.model(), device, ModelFiles.weights(init, device), init);
+      } else {
+        model = BertModel.create(config.model(), ScalarType.Float, device, cfg.seed());
+      }
       adam = new Adam(cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), model.parameters());
       if (from != null) {
         adam.restore(from.adamState(), from.adamSteps());

@@ -17,6 +17,7 @@ import dev.jbert.data.TokenizerConfig;
 import dev.jbert.data.Vocab;
 import dev.jbert.dist.ProcessGroup;
 import dev.jbert.model.BertConfig;
+import dev.jbert.model.ModelFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -89,14 +90,15 @@ public final class Pretraining {
           + run.dir() + " to continue it");
     }
     RunConfig config = saved != null ? resumedConfig(saved, corpus) : null;
+    BertConfig init = saved == null && b.init != null ? initModel() : null;
 
     long t0 = System.nanoTime();
     DataConfig dataConfig = saved != null ? saved.data() : new DataConfig(
         b.maxLen != null ? b.maxLen : DataConfig.defaults().maxLen(), DataConfig.defaults().minFreq(),
         b.seed != null ? b.seed : DataConfig.defaults().seed(), b.dynamicMasking != null && b.dynamicMasking,
         masking(), tokenizerConfig());
-    if (saved == null) {
-      checkMaxLen(dataConfig); // before the examples are built: a long max_len takes memory
+    if (saved == null) { // before the examples are built: a long max_len takes memory
+      (init != null ? init : preset().model(Vocab.RESERVED.size())).checkFits(dataConfig.maxLen());
     }
     TokenizerConfig tokenizerConfig = dataConfig.tokenizer();
     // a resumed WordPiece run encodes with its own copy: the --vocab folder may have moved or changed since
@@ -108,7 +110,7 @@ public final class Pretraining {
         : tokenizerConfig.vocab() != null ? tokenizerConfig.vocab() : "trained on the training text");
     PretrainingDataset train = corpus.buildTrain(dataConfig, tokenizer);
     if (saved == null) {
-      config = newConfig(corpus, train);
+      config = newConfig(corpus, train, init);
     } else if (tokenizerConfig.kindEnum() == Tokenizer.Kind.WORDS) { // rebuilt from the text: it must be the run's
       Vocab savedVocab = Vocab.load(run.file(RunFolder.VOCAB));
       if (!savedVocab.equals(train.vocab())) {
@@ -162,9 +164,55 @@ public final class Pretraining {
         + ", validation " + (spec.valid().isEmpty() ? "share " + spec.validShare() : "files");
   }
 
-  /** The tokenizer the builder names: d2l's words unless {@code tokenizer("wordpiece")}. */
+  /**
+   * The tokenizer the builder names: d2l's words unless {@code tokenizer("wordpiece")}; with {@code init}, the init
+   * folder's WordPiece vocabulary.
+   */
   private TokenizerConfig tokenizerConfig() {
+    if (b.init != null) {
+      return TokenizerConfig.of(Tokenizer.Kind.WORDPIECE.cliName(), b.init, null);
+    }
     return TokenizerConfig.of(b.tokenizer, b.vocab, b.vocabSize);
+  }
+
+  /**
+   * The architecture of the {@code init} folder, checked before any data is read: a model with a WordPiece vocabulary
+   * (a Hugging Face BERT folder, or a jbert run pretrained with one) whose size and vocabulary no option overrides.
+   */
+  private BertConfig initModel() {
+    Path dir = b.init;
+    if (!Files.isDirectory(dir)) {
+      throw new JbertException("no model folder at " + dir + ": --init takes a Hugging Face BERT folder (config.json,"
+          + " model.safetensors, vocab.txt) or a jbert run folder");
+    }
+    List<String> fixed = new ArrayList<>();
+    if (b.tokenizer != null && Tokenizer.Kind.parse(b.tokenizer) != Tokenizer.Kind.WORDPIECE) {
+      fixed.add("--tokenizer " + b.tokenizer);
+    }
+    addIfSet(fixed, "--vocab", b.vocab);
+    addIfSet(fixed, "--vocab-size", b.vocabSize);
+    addIfSet(fixed, "--preset", b.preset);
+    addIfSet(fixed, "--arch", b.arch);
+    addIfSet(fixed, "--layers", b.layers);
+    addIfSet(fixed, "--hidden", b.hidden);
+    addIfSet(fixed, "--heads", b.heads);
+    addIfSet(fixed, "--ffn-hidden", b.ffnHidden);
+    if (!fixed.isEmpty()) {
+      throw new JbertException(String.join(", ", fixed) + " cannot be passed with --init: the architecture, sizes"
+          + " and WordPiece vocabulary are those of the model in " + dir + "; leave " + (fixed.size() == 1 ? "it" : "them")
+          + " out");
+    }
+    BertConfig model = ModelFiles.config(dir);
+    if (!Files.isRegularFile(dir.resolve(ModelFiles.WEIGHTS))) {
+      throw new JbertException("no " + ModelFiles.WEIGHTS + " in " + dir + ": --init needs the model's weights in"
+          + " safetensors format");
+    }
+    if (RunFolder.tokenizerKind(dir) != Tokenizer.Kind.WORDPIECE) {
+      throw new JbertException("the model in " + dir + " has d2l's word vocabulary, built from its own text: --init"
+          + " takes a model with a WordPiece vocabulary (a Hugging Face BERT folder, or a run pretrained with"
+          + " --tokenizer wordpiece)");
+    }
+    return model;
   }
 
   /** The masked-LM rules: d2l's with what was set changed. */
@@ -179,15 +227,15 @@ public final class Pretraining {
     return b.wholeWordMasking != null ? m.withWholeWord(b.wholeWordMasking) : m;
   }
 
-  private void checkMaxLen(DataConfig data) {
-    preset().model(Vocab.RESERVED.size()).checkFits(data.maxLen());
-  }
-
+  /**
+   * The preset named, else d2l's; with {@code init}, BERT's recipe (AdamW, warmup, linear decay, clipping at lr 1e-4):
+   * d2l's lr 3e-3 would wreck pretrained weights in a few steps.
+   */
   private Preset preset() {
-    return Preset.named(b.preset != null ? b.preset : Preset.D2L.cliName());
+    return Preset.named(b.preset != null ? b.preset : b.init != null ? Preset.BERT_BASE.cliName() : Preset.D2L.cliName());
   }
 
-  private RunConfig newConfig(PretrainingCorpus corpus, PretrainingDataset dataset) {
+  private RunConfig newConfig(PretrainingCorpus corpus, PretrainingDataset dataset, BertConfig init) {
     Preset preset = preset();
     TrainConfig.Builder t = TrainConfig.builder().seed(dataset.config().seed());
     int steps = b.steps != null ? b.steps : TrainConfig.reference().steps();
@@ -212,13 +260,18 @@ public final class Pretraining {
       t.clipGradNorm(b.clipGradNorm);
     }
     applyResumable(t);
-    BertConfig p = preset.model(dataset.vocab().size());
+    BertConfig p = init != null ? init : preset.model(dataset.vocab().size());
+    if (p.vocabSize() != dataset.vocab().size()) {
+      throw new JbertException("the vocabulary in " + b.init + " has " + dataset.vocab().size() + " tokens but its"
+          + " model's vocab_size is " + p.vocabSize() + ": pass a folder whose vocab.txt belongs to its model");
+    }
     BertConfig model = new BertConfig(p.vocabSize(), b.hidden != null ? b.hidden : p.hidden(),
         b.ffnHidden != null ? b.ffnHidden : p.ffnHidden(), b.heads != null ? b.heads : p.heads(),
         b.layers != null ? b.layers : p.layers(), b.dropout != null ? b.dropout : p.dropout(), p.maxPositions(),
         b.arch != null ? BertConfig.Arch.parse(b.arch) : p.arch());
     return new RunConfig(model, dataset.config(), t.build(), List.of(devices()), corpus.trainSha256(),
-        JbertVersion.get(), List.of(), corpus.spec());
+        JbertVersion.get(), List.of(), corpus.spec(),
+        b.init == null ? null : b.init.toAbsolutePath().normalize().toString());
   }
 
   /** The settings a resume may change; everything else comes from the run and may not be passed. */
@@ -260,6 +313,7 @@ public final class Pretraining {
     addIfSet(fixed, "--batch-size", b.batchSize);
     addIfSet(fixed, "--lr", b.lr);
     addIfSet(fixed, "--warmup-steps", b.warmupSteps);
+    addIfSet(fixed, "--init", b.init);
     addIfSet(fixed, "--preset", b.preset);
     addIfSet(fixed, "--arch", b.arch);
     addIfSet(fixed, "--optimizer", b.optimizer);
@@ -334,6 +388,7 @@ public final class Pretraining {
     private PretrainingCorpus corpus;
     private Path out;
     private Path resume;
+    private Path init;
     private String preset;
     private String arch;
     private String optimizer;
@@ -407,6 +462,16 @@ public final class Pretraining {
     }
 
     /** d2l (default), base or large: the model's sizes with their recipe's learning rate and warmup. */
+    /**
+     * Start from the weights of this model folder (a Hugging Face BERT folder, or a jbert run pretrained with a
+     * WordPiece vocabulary) instead of random ones, with its architecture and vocabulary; the recipe is BERT's unless
+     * set (domain-adaptive pretraining).
+     */
+    public Builder init(Path v) {
+      init = v;
+      return this;
+    }
+
     public Builder preset(String v) {
       preset = v;
       return this;

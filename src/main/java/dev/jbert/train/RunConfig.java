@@ -15,10 +15,11 @@ import java.util.Map;
  * @param resumes one entry per {@code --resume}, oldest first (empty for a run never resumed)
  * @param corpus where the training text came from and how it was read, so that a resume reopens it without
  *     {@code --data}; null in a run folder written before it was recorded (WikiText-2 is then looked up)
+ * @param init the model folder whose weights the run started from ({@code --init}, absolute); null: random weights
  */
 public record RunConfig(
     BertConfig model, DataConfig data, TrainConfig train, List<String> devices, String dataSha256,
-    String jbertVersion, List<Resume> resumes, CorpusSpec corpus) {
+    String jbertVersion, List<Resume> resumes, CorpusSpec corpus, String init) {
 
   /**
    * One {@code --resume}: the step it continued from and the settings it changed, each as "old -> new".
@@ -40,7 +41,7 @@ public record RunConfig(
 
   public RunConfig(BertConfig model, DataConfig data, TrainConfig train, List<String> devices, String dataSha256,
       String jbertVersion) {
-    this(model, data, train, devices, dataSha256, jbertVersion, List.of(), null);
+    this(model, data, train, devices, dataSha256, jbertVersion, List.of(), null, null);
   }
 
   /**
@@ -62,7 +63,7 @@ public record RunConfig(
     List<Resume> history = new ArrayList<>(resumes);
     history.add(new Resume(atStep, changed, version));
     return new RunConfig(model, data, newTrain, newDevices, dataSha256, jbertVersion, history,
-        newCorpus != null ? newCorpus : corpus);
+        newCorpus != null ? newCorpus : corpus, init);
   }
 
   private static void note(Map<String, String> changed, String name, Object before, Object after) {

@@ -3,6 +3,7 @@ package dev.jbert.train;
 import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
 import dev.jbert.Json;
+import dev.jbert.data.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,20 @@ public record RunFolder(Path dir) {
   public static final String PLOT_SVG = "loss.svg";
   public static final String CHECKPOINT = "checkpoint.safetensors";
   public static final String SUMMARY = "summary.json";
+
+  /**
+   * The tokenizer of the model folder {@code dir}: the one a run folder's config.json names ({@code data.tokenizer.kind});
+   * for a folder whose config holds the architecture alone (a Hugging Face folder), the kind of its vocabulary files.
+   */
+  public static Tokenizer.Kind tokenizerKind(Path dir) {
+    com.fasterxml.jackson.databind.JsonNode kind;
+    try {
+      kind = Json.mapper().readTree(dir.resolve(CONFIG).toFile()).path("data").path("tokenizer").path("kind");
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + dir.resolve(CONFIG) + ": " + firstLine(e.getMessage()), e);
+    }
+    return kind.isTextual() ? Tokenizer.Kind.parse(kind.asText()) : Tokenizer.kindOfFiles(dir);
+  }
 
   public Path file(String name) {
     return dir.resolve(name);

@@ -362,7 +362,8 @@ class BertTest {
     TinyModel.write(noVocab);
     Files.delete(noVocab.resolve("vocab.txt"));
     assertThatThrownBy(() -> Bert.load(noVocab)).isInstanceOf(JbertException.class)
-        .hasMessage("no vocab.txt in " + noVocab + "; pass a folder written by ./jbert pretrain");
+        .hasMessage("no vocab.txt in " + noVocab + "; pass a folder written by ./jbert pretrain or a Hugging Face BERT"
+            + " folder (vocab.txt or tokenizer.json)");
     Path mismatch = TinyModel.write(Files.createDirectories(tmp.resolve("mismatch")), 3, 1);
     int v = TinyModel.vocab().size();
     assertThatThrownBy(() -> Bert.load(mismatch)).isInstanceOf(JbertException.class)

@@ -54,7 +54,8 @@ class ModelFilesTest {
   void missingFilesAndMismatchedWeightsGiveOneLineErrors() throws IOException {
     assertThatThrownBy(() -> ModelFiles.load(dir, "cpu"))
         .isInstanceOf(JbertException.class)
-        .hasMessage("no config.json in " + dir + "; point to a folder written by jbert pretrain");
+        .hasMessage("no config.json in " + dir + "; point to a folder written by jbert pretrain"
+            + " or a Hugging Face BERT folder");
     try (BertModel model = BertModel.create(SMALL, ScalarType.Float, "cpu", 4)) {
       ModelFiles.save(model, dir);
       Files.writeString(dir.resolve("config.json"), new BertConfig(12, 8, 16, 2, 2, 0.1f, 12).toJson());

@@ -22,7 +22,7 @@ class PretrainingTest {
     CorpusSpec saved = new CorpusSpec(List.of(docs.toString()), "documents", null, List.of(), 0.01);
     RunFolder run = new RunFolder(Files.createDirectories(tmp.resolve("run")));
     run.writeConfig(new RunConfig(new BertConfig(20, 16, 32, 2, 1, 0.1f, 64), DataConfig.defaults(),
-        TrainConfig.reference(), List.of("cpu"), "sha", "test", List.of(), saved));
+        TrainConfig.reference(), List.of("cpu"), "sha", "test", List.of(), saved, null));
     PretrainingCorpus asText = PretrainingCorpus.open(new CorpusSpec(List.of(docs.toString()), "text", "de",
         List.of(), 0.01));
     assertThatThrownBy(() -> Pretraining.builder().resume(run.dir()).corpus(asText).build().run())

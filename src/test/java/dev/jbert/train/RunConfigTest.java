@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RunConfigTest {
   private static RunConfig config(DataConfig data, CorpusSpec corpus) {
     return new RunConfig(new BertConfig(20, 16, 32, 2, 1, 0.1f, 64), data, TrainConfig.reference(), List.of("cpu"),
-        "sha", "test", List.of(), corpus);
+        "sha", "test", List.of(), corpus, null);
   }
 
   @Test
