@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
     name = "export",
     mixinStandardHelpOptions = true,
     description = "Writes a --arch bert run as a Hugging Face BertForPreTraining folder (config.json,"
-        + " model.safetensors, vocab.txt, tokenizer_config.json, special_tokens_map.json) that"
+        + " model.safetensors, vocab.txt, tokenizer_config.json, special_tokens_map.json, and a WordPiece run's"
+        + " tokenizer.json) that"
         + " transformers' from_pretrained loads.")
 public final class ExportCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "RUN", description = "Run folder written by ./jbert pretrain --arch bert.")
@@ -38,8 +39,7 @@ public final class ExportCommand implements Callable<Integer> {
     }
     HfFormat.export(run, out);
     PrintWriter o = spec.commandLine().getOut();
-    o.println("wrote " + out + " (BertForPreTraining: config.json, model.safetensors, vocab.txt,"
-        + " tokenizer_config.json, special_tokens_map.json)");
+    o.println("wrote " + out + " (BertForPreTraining: " + String.join(", ", HfFormat.files(out)) + ")");
     o.flush();
     return 0;
   }

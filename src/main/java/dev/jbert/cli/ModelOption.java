@@ -12,7 +12,9 @@ public final class ModelOption {
       required = true,
       paramLabel = "DIR",
       description = "Run folder written by ./jbert pretrain (config.json, vocab.txt, model.safetensors), or a Hugging"
-          + " Face BERT folder written by ./jbert export --format hf.")
+          + " Face BERT folder (config.json, model.safetensors, vocab.txt or tokenizer.json): one written by ./jbert"
+          + " export --format hf, or a published one such as bert-base-uncased, read with its own WordPiece"
+          + " vocabulary.")
   Path dir;
 
   @CommandLine.Option(
@@ -29,7 +31,7 @@ public final class ModelOption {
   /** Says on stderr how many words truncation dropped, if any. */
   static void noteTruncation(PrintWriter err, int dropped) {
     if (dropped > 0) {
-      err.println("note: truncated: dropped " + dropped + " words");
+      err.println("note: truncated: dropped " + dropped + " tokens");
       err.flush();
     }
   }

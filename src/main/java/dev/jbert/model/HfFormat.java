@@ -295,6 +295,14 @@ public final class HfFormat {
     }
   }
 
+  /** The files of a Hugging Face folder that {@code dir} holds, in the order {@link #export} writes them. */
+  public static List<String> files(Path dir) {
+    return java.util.stream.Stream.of(ModelFiles.CONFIG, ModelFiles.WEIGHTS, VOCAB_TXT, TOKENIZER_CONFIG,
+            SPECIAL_TOKENS_MAP, TOKENIZER_JSON)
+        .filter(name -> Files.isRegularFile(dir.resolve(name)))
+        .toList();
+  }
+
   /** Reads the vocabulary lines of {@code file}. */
   public static List<String> readVocab(Path file) {
     try {

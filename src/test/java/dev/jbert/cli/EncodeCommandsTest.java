@@ -121,7 +121,7 @@ class EncodeCommandsTest {
     assertOneLineError(run("encode", "--model", run, words), tooLong);
     CliRun cut = run("encode", "--model", run, words, "--truncate", "--json");
     assertThat(json(cut).get("shape").toString()).isEqualTo("[1,64,128]");
-    assertThat(cut.err()).isEqualTo("note: truncated: dropped 138 words\n");
+    assertThat(cut.err()).isEqualTo("note: truncated: dropped 138 tokens\n");
 
     assertOneLineError(run("next-sentence", "--model", run, words, "he just left"), "more than the 64");
     assertThat(run("next-sentence", "--model", run, words, "he just left", "--truncate").code()).isZero();

@@ -53,6 +53,29 @@ class ExportCommandTest {
         "holds a jbert model (its config.json would be overwritten)");
   }
 
+  @Test
+  void aCasedWordPieceRunExportsItsCasingAndTokenizerJson(@TempDir Path tmp) throws Exception {
+    Path texts = PretrainWordPieceTest.corpus(tmp.resolve("texts"));
+    Path vocab = tmp.resolve("vocab");
+    assertThat(CliRun.run("vocab", "--data", texts.toString(), "--size", "60", "--cased", "--out", vocab.toString())
+        .code()).isZero();
+    Path run = tmp.resolve("run");
+    CliRun r = CliRun.run("pretrain", "--data", texts.toString(), "--tokenizer", "wordpiece", "--vocab",
+        vocab.toString(), "--arch", "bert", "--layers", "1", "--hidden", "16", "--heads", "2", "--ffn-hidden", "32",
+        "--steps", "1", "--batch-size", "8", "--devices", "cpu", "--eval-every", "0", "--out", run.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    Path hf = tmp.resolve("hf");
+    CliRun export = CliRun.run("export", run.toString(), "--out", hf.toString());
+    assertThat(export.out()).isEqualTo("wrote " + hf + " (BertForPreTraining: config.json, model.safetensors,"
+        + " vocab.txt, tokenizer_config.json, special_tokens_map.json, tokenizer.json)\n");
+    assertThat(Json.mapper().readTree(hf.resolve("tokenizer_config.json").toFile()).at("/do_lower_case")
+        .asBoolean(true)).isFalse();
+    assertThat(Files.readString(hf.resolve("tokenizer.json"))).isEqualTo(Files.readString(run.resolve("tokenizer.json")));
+    CliRun fromRun = CliRun.run("encode", "The Cat played", "--model", run.toString(), "--json");
+    assertThat(CliRun.run("encode", "The Cat played", "--model", hf.toString(), "--json").out())
+        .isEqualTo(fromRun.out());
+  }
+
   private static String[] with(String[] command, Path model) {
     String[] all = java.util.Arrays.copyOf(command, command.length + 2);
     all[command.length] = "--model";
