@@ -338,6 +338,7 @@ public final class PretrainCommand implements Callable<Integer> {
           trainPairs, validPairs, vocabSize, seconds);
       if (init != null) {
         err.printf("model: the weights of %s%n", init);
+        ModelOption.noteNewHeads(err, init);
       }
       err.printf("run folder: %s%n", run.dir());
       err.flush();

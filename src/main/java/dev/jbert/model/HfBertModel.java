@@ -216,19 +216,38 @@ public final class HfBertModel implements BertModel {
     torch.manual_seed(seed);
     LinkedHashMap<String, Tensor> params = new LinkedHashMap<>();
     try (PointerScope scope = new PointerScope()) {
-      parameterShapes(cfg).forEach((name, shape) -> {
-        Tensor t = Torch.empty(dtype, shape);
-        if (name.endsWith(".bias")) {
-          t.zero_();
-        } else if (name.contains("LayerNorm")) {
-          t.fill_(Torch.scalar(1));
-        } else {
-          t.normal_(0, INIT_STD, new org.bytedeco.pytorch.GeneratorOptional());
-        }
-        params.put(name, Torch.keep(t.to(Torch.device(device), dtype).set_requires_grad(true)));
-      });
+      parameterShapes(cfg).forEach((name, shape) -> params.put(name,
+          Torch.keep(initialised(name, shape, dtype).to(Torch.device(device), dtype).set_requires_grad(true))));
     }
     return new HfBertModel(cfg, params);
+  }
+
+  /**
+   * The parameters {@code names} of {@code cfg}, newly initialised as {@link #create} does (seed 0, so that two loads
+   * agree), on {@code device} in the caller's scope: the heads a checkpoint of the encoder alone lacks.
+   */
+  public static Map<String, Tensor> initialised(BertConfig cfg, List<String> names, String device) {
+    Map<String, long[]> shapes = parameterShapes(cfg);
+    Torch.load();
+    torch.manual_seed(0);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (String name : names) {
+      out.put(name, Torch.to(initialised(name, shapes.get(name), ScalarType.Float), device));
+    }
+    return out;
+  }
+
+  /** BertPreTrainedModel._init_weights for one parameter: biases 0, LayerNorm weights 1, the rest normal(0, 0.02). */
+  private static Tensor initialised(String name, long[] shape, ScalarType dtype) {
+    Tensor t = Torch.empty(dtype, shape);
+    if (name.endsWith(".bias")) {
+      t.zero_();
+    } else if (name.contains("LayerNorm")) {
+      t.fill_(Torch.scalar(1));
+    } else {
+      t.normal_(0, INIT_STD, new org.bytedeco.pytorch.GeneratorOptional());
+    }
+    return t;
   }
 
   /** A model holding copies of {@code weights} (named as {@link #parameterShapes}) on {@code device}. */

@@ -37,6 +37,9 @@ public final class HfFormat {
   static final String DECODER_BIAS = "cls.predictions.decoder.bias";
   static final String MLM_BIAS = "cls.predictions.bias";
 
+  private static final String BERT_PREFIX = "bert.";
+  private static final String POOLER = "bert.pooler.";
+
   /** transformers' BertEmbeddings buffer, written by old versions: not a parameter. */
   static final String POSITION_IDS = "bert.embeddings.position_ids";
 
@@ -77,8 +80,9 @@ public final class HfFormat {
   public static Map<String, Tensor> fromHf(Map<String, Tensor> hf) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     hf.forEach((name, t) -> {
-      if (!name.equals(DECODER_WEIGHT) && !name.equals(DECODER_BIAS) && !name.equals(POSITION_IDS)) {
-        out.put(modernName(name), t);
+      String n = modernName(name);
+      if (!n.equals(DECODER_WEIGHT) && !n.equals(DECODER_BIAS) && !n.equals(POSITION_IDS)) {
+        out.put(n, t);
       }
     });
     for (String p : List.of(".weight", ".bias")) {
@@ -91,10 +95,27 @@ public final class HfFormat {
   }
 
   /**
+   * The parameters of {@link HfBertModel#parameterShapes} that a Hugging Face weights file with {@code names} lacks
+   * and that may start from a new initialisation, as transformers starts them: the pooler and the pretraining heads
+   * ({@code cls.*}), which a BertModel checkpoint (the encoder alone) does not have. Any other missing parameter is
+   * left for the loader to name as an error.
+   */
+  public static List<String> missingHeads(java.util.Set<String> names, BertConfig cfg) {
+    java.util.Set<String> present = new java.util.HashSet<>();
+    names.forEach(n -> present.add(modernName(n)));
+    return HfBertModel.parameterShapes(cfg).keySet().stream()
+        .filter(n -> !present.contains(n) && (n.startsWith("cls.") || n.startsWith(POOLER)))
+        .toList();
+  }
+
+  /**
    * The name transformers gives a parameter on load: Google's checkpoints (bert-base-uncased and the others converted
    * from TensorFlow) call a LayerNorm's scale and shift {@code gamma} and {@code beta}.
    */
   private static String modernName(String name) {
+    if (name.startsWith("embeddings.") || name.startsWith("encoder.") || name.startsWith("pooler.")) {
+      name = BERT_PREFIX + name; // a BertModel checkpoint (the encoder alone, as sentence-embedding models are saved)
+    }
     if (name.endsWith(".LayerNorm.gamma")) {
       return name.substring(0, name.length() - "gamma".length()) + "weight";
     }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -107,7 +108,24 @@ public final class ModelFiles {
               + " save_pretrained(safe_serialization=True))"
           : "; point to a folder written by jbert pretrain"));
     }
-    Map<String, Tensor> weights = SafeTensors.read(weightsFile, device);
-    return hf ? HfFormat.fromHf(weights) : weights;
+    if (!hf) {
+      return SafeTensors.read(weightsFile, device);
+    }
+    Map<String, Tensor> weights = new java.util.LinkedHashMap<>(HfFormat.fromHf(SafeTensors.read(weightsFile, device)));
+    BertConfig config = config(dir);
+    weights.putAll(HfBertModel.initialised(config, HfFormat.missingHeads(weights.keySet(), config), device));
+    return weights;
+  }
+
+  /**
+   * The pooler and pretraining-head parameters that the Hugging Face folder {@code dir} lacks and that {@link #weights}
+   * initialises anew (empty for a BertForPreTraining folder and a jbert folder): with them the MLM and NSP outputs
+   * are untrained, the encoder's vectors are the model's.
+   */
+  public static List<String> missingHeads(Path dir) {
+    if (!HfFormat.isHfFolder(dir) || !Files.isRegularFile(dir.resolve(WEIGHTS))) {
+      return List.of();
+    }
+    return HfFormat.missingHeads(SafeTensors.names(dir.resolve(WEIGHTS)), config(dir));
   }
 }

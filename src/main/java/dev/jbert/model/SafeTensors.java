@@ -140,6 +140,20 @@ public final class SafeTensors {
     }
   }
 
+  /** The tensor names of a file, read from its header alone. */
+  public static java.util.Set<String> names(Path file) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      java.util.Set<String> names = new java.util.LinkedHashSet<>();
+      readHeader(ch, file).json().fieldNames().forEachRemaining(names::add);
+      names.remove("__metadata__");
+      return names;
+    } catch (NoSuchFileException e) {
+      throw new JbertException("no such file: " + file + "; check the path");
+    } catch (IOException e) {
+      throw new JbertException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
   /** The {@code __metadata__} string map of a file (empty when it has none). */
   public static Map<String, String> readMetadata(Path file) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {

@@ -108,6 +108,21 @@ class PretrainInitTest {
   }
 
   @Test
+  void anEncoderOnlyCheckpointIsContinuedWithNewHeadsAndSaysSo(@TempDir Path tmp) throws Exception {
+    Path encoderOnly = dev.jbert.HubFolders.encoderOnly(tmp.resolve("encoder-only"));
+    String note = "note: " + encoderOnly + " has no MLM head, NSP head (a checkpoint of the encoder alone): newly"
+        + " initialised, so their outputs are untrained; the encoder's vectors are the model's";
+    CliRun encode = CliRun.run("encode", "The crane flew.", "--model", encoderOnly.toString());
+    assertThat(encode.code()).as(encode.err()).isZero();
+    assertThat(encode.err()).isEqualTo(note + "\n");
+    CliRun r = pretrain("--init", encoderOnly.toString(), "--data", corpus(tmp.resolve("texts")).toString(),
+        "--steps", "1", "--out", tmp.resolve("run").toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains(note);
+    assertThat(CliRun.run("encode", "The crane flew.", "--model", tmp.resolve("run").toString()).err()).isEmpty();
+  }
+
+  @Test
   void whatDoesNotFitTheInitModelIsOneLineBeforeAnyDataIsRead(@TempDir Path tmp) throws Exception {
     Path texts = corpus(tmp.resolve("texts"));
     String hub = hub().toString();

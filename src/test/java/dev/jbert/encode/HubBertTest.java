@@ -3,10 +3,12 @@ package dev.jbert.encode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.jbert.HubFolders;
 import dev.jbert.Numeric;
 import dev.jbert.Torch;
 import dev.jbert.data.SpecialIds;
 import dev.jbert.data.Tokenizer;
+import dev.jbert.model.ModelFiles;
 import dev.jbert.model.SafeTensors;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -123,6 +125,33 @@ class HubBertTest {
       String text = INPUTS.get("pair").get(1);
       assertThat(fromJson.encode(text).tokens()).isEqualTo(bert.encode(text).tokens());
     }
+  }
+
+  @Test
+  void anEncoderOnlyCheckpointEncodesAsTheWholeModelWithNewHeads(@TempDir Path dir) {
+    Path encoderOnly = HubFolders.encoderOnly(dir.resolve("encoder-only"));
+    assertThat(ModelFiles.missingHeads(hubBertFolder())).isEmpty();
+    assertThat(ModelFiles.missingHeads(encoderOnly)).containsExactly("cls.predictions.bias",
+        "cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias",
+        "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias",
+        "cls.seq_relationship.weight", "cls.seq_relationship.bias");
+    try (Bert encoder = Bert.load(encoderOnly)) {
+      for (List<String> text : INPUTS.values()) {
+        Encoding a = text.size() == 1 ? bert.encode(text.get(0)) : bert.encode(text.get(0), text.get(1));
+        Encoding b = text.size() == 1 ? encoder.encode(text.get(0)) : encoder.encode(text.get(0), text.get(1));
+        assertThat(b.tokens()).isEqualTo(a.tokens());
+        assertThat(b.vectors()).isDeepEqualTo(a.vectors());
+        assertThat(b.pooled()).containsExactly(a.pooled());
+      }
+      // the new heads are seeded: two loads answer alike
+      try (Bert again = Bert.load(encoderOnly)) {
+        assertThat(again.nextSentence("a", "b")).isEqualTo(encoder.nextSentence("a", "b"));
+      }
+    }
+  }
+
+  private static Path hubBertFolder() {
+    return HubFolders.hubBert();
   }
 
   private static double[] softmax(double[] x) {
