@@ -141,12 +141,15 @@ public final class TokenizerFiles {
   public static WordPieceTokenizer load(Path folderOrVocabTxt) {
     Path dir = Files.isDirectory(folderOrVocabTxt) ? folderOrVocabTxt : folderOrVocabTxt.toAbsolutePath().getParent();
     Path vocabTxt = Files.isDirectory(folderOrVocabTxt) ? folderOrVocabTxt.resolve(VOCAB_TXT) : folderOrVocabTxt;
+    // transformers 5 saves tokenizer.json alone, without vocab.txt
+    boolean jsonOnly = Files.isDirectory(folderOrVocabTxt) && !Files.exists(vocabTxt)
+        && Files.isRegularFile(dir.resolve(TOKENIZER_JSON));
+    WordPieceVocab vocab = jsonOnly ? null : WordPieceVocab.load(vocabTxt); // a missing vocabulary is named first
     JsonNode json = readJson(dir.resolve(TOKENIZER_JSON));
     JsonNode config = readJson(dir.resolve(TOKENIZER_CONFIG_JSON));
-    // transformers 5 saves tokenizer.json alone, without vocab.txt
-    WordPieceVocab vocab = !Files.exists(vocabTxt) && Files.isDirectory(folderOrVocabTxt) && json != null
-        ? vocabOf(json, dir.resolve(TOKENIZER_JSON))
-        : WordPieceVocab.load(vocabTxt);
+    if (jsonOnly) {
+      vocab = vocabOf(json, dir.resolve(TOKENIZER_JSON));
+    }
     boolean lowercase = true;
     Boolean stripAccents = null;
     if (json != null && json.path("normalizer").isObject()) {

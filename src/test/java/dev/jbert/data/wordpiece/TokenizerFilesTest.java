@@ -124,4 +124,21 @@ class TokenizerFilesTest {
     assertThatThrownBy(() -> TokenizerFiles.load(dir.resolve("missing")))
         .isInstanceOf(JbertException.class).hasMessageContaining("no vocabulary at");
   }
+
+  @Test
+  void aFolderWithTokenizerJsonAloneReadsItsWordPieceVocabularyOrSaysWhyNot() throws Exception {
+    Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[PAD]\": 0,"
+        + " \"[UNK]\": 1, \"[CLS]\": 2, \"[SEP]\": 3, \"[MASK]\": 4, \"a\": 5, \"##b\": 6}}}");
+    WordPieceTokenizer t = TokenizerFiles.load(dir);
+    assertThat(t.vocab().tokens()).containsExactly("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "##b");
+    assertThat(t.tokenize("ab")).containsExactly("a", "##b");
+    Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": {}}}");
+    assertThatThrownBy(() -> TokenizerFiles.load(dir)).isInstanceOf(JbertException.class)
+        .hasMessage(dir.resolve("tokenizer.json") + " holds no WordPiece vocabulary (model type 'BPE'): pass a BERT"
+            + " folder with a vocab.txt");
+    Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[PAD]\": 0,"
+        + " \"[UNK]\": 0}}}");
+    assertThatThrownBy(() -> TokenizerFiles.load(dir)).isInstanceOf(JbertException.class)
+        .hasMessageContaining("the vocabulary's ids are not 0..1 each once (token '[UNK]' has id 0)");
+  }
 }
