@@ -8,9 +8,8 @@ import dev.jbert.model.BertConfig;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.Dropout;
 import dev.jbert.train.Adam;
-import dev.jbert.train.DataParallel;
+import dev.jbert.train.MicroBatches;
 import dev.jbert.train.StepLosses;
-import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
@@ -90,9 +89,8 @@ class GpuTest {
     for (int d = 0; d < 2; d++) {
       try (BertModel base = BertModel.create(TINY, ScalarType.Float, "cpu", 3);
           BertModel model = base.replicate(devices[d]);
-          Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters());
-          DataParallel replicas = new DataParallel(model, List.of(devices[d]), false, 2, Precision.FP32)) {
-        StepLosses losses = replicas.forwardBackward(batch(), 1, 11);
+          Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters())) {
+        StepLosses losses = new MicroBatches(model, false, 2, Precision.FP32).forwardBackward(batch(), 1, 11);
         adam.step(model.parameters(), 1e-3f);
         loss[d] = losses.mlm() + losses.nsp();
         String name = "encoder.blks.0.attention.W_q.weight";
@@ -112,9 +110,8 @@ class GpuTest {
     double[] loss = new double[2];
     Precision[] precisions = {Precision.FP32, Precision.BF16};
     for (int i = 0; i < 2; i++) {
-      try (BertModel model = BertModel.create(TINY, ScalarType.Float, GPU, 3);
-          DataParallel replicas = new DataParallel(model, List.of(GPU), false, 1, precisions[i])) {
-        StepLosses losses = replicas.forwardBackward(batch(), 1, 11);
+      try (BertModel model = BertModel.create(TINY, ScalarType.Float, GPU, 3)) {
+        StepLosses losses = new MicroBatches(model, false, 1, precisions[i]).forwardBackward(batch(), 1, 11);
         loss[i] = losses.mlm() + losses.nsp();
         assertThat(Torch.dtype(model.parameters().get("mlm.mlp.3.weight").grad())).isEqualTo(ScalarType.Float);
       }

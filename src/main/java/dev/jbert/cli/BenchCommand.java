@@ -9,6 +9,7 @@ import dev.jbert.model.BertConfig;
 import dev.jbert.train.BenchResult;
 import dev.jbert.train.Benchmark;
 import dev.jbert.train.DeviceSpec;
+import dev.jbert.train.Preset;
 import dev.jbert.train.TrainConfig;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Measure pretraining speed of the d2l configuration (batch 512, max_len 64) on WikiText-2:"
+    description = "Measure pretraining speed of the d2l configuration (batch 512, max_len 64) or another --preset on"
+        + " WikiText-2:"
         + " pairs/s, ms per phase, achieved GFLOP/s against a 2048^3 matrix product, peak RSS.")
 public final class BenchCommand implements Callable<Integer> {
   @Mixin DataOptions dataOptions;
@@ -46,6 +48,11 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Dropout probability; 0 measures what dropout costs (default: ${DEFAULT-VALUE}).")
   float dropout;
 
+  @Option(names = "--preset", paramLabel = "NAME", defaultValue = "d2l",
+      description = "Model size, as pretrain's --preset: d2l, base, large, bert-tiny ... bert-large (default:"
+          + " ${DEFAULT-VALUE}); the dropout is --dropout's.")
+  String preset;
+
   @Option(names = "--mlm-all-slots", description = "Run the MLM head on padded slots too, as d2l does.")
   boolean mlmAllSlots;
 
@@ -54,7 +61,8 @@ public final class BenchCommand implements Callable<Integer> {
   int microBatches;
 
   @Option(names = "--device", paramLabel = "D", defaultValue = "cpu",
-      description = "cpu or gpu (GPU 0) (default: ${DEFAULT-VALUE}).")
+      description = "cpu, gpu (GPU 0) or gpu:0,1 (one process each, as --nproc-per-node starts them) (default:"
+          + " ${DEFAULT-VALUE}).")
   String device;
 
   @Mixin PrecisionOption precision;
@@ -71,7 +79,8 @@ public final class BenchCommand implements Callable<Integer> {
     if (warmup < 0) {
       throw new JbertException("--warmup must be 0 or more, got " + warmup);
     }
-    if (dist.launches(System.getenv())) {
+    Preset.named(preset); // an unknown name stops here, not in every worker
+    if (dist.launches(System.getenv(), DeviceSpec.parse(device).size())) {
       return dist.launch(spec.root().commandLine(), out, spec.commandLine().getErr());
     }
     ProcessGroup group = dist.join();
@@ -93,15 +102,16 @@ public final class BenchCommand implements Callable<Integer> {
     PretrainingDataset data = dataOptions.openCorpus(err).buildTrain(dataOptions.config());
     TrainConfig train = TrainConfig.builder().batchSize(batchSize).steps(warmup + steps)
         .seed(dataOptions.config().seed()).mlmAllSlots(mlmAllSlots).microBatches(microBatches).precision(runs).build();
-    BertConfig d2l = BertConfig.d2l(data.vocab().size());
-    BertConfig model = new BertConfig(d2l.vocabSize(), d2l.hidden(), d2l.ffnHidden(), d2l.heads(), d2l.layers(),
-        dropout, d2l.maxPositions());
+    BertConfig size = Preset.named(preset).model(data.vocab().size());
+    BertConfig model = new BertConfig(size.vocabSize(), size.hidden(), size.ffnHidden(), size.heads(), size.layers(),
+        dropout, size.maxPositions(), size.arch());
     BenchResult r = Benchmark.run(model, train, data.examples(), warmup, steps, on, group);
     if (!reports) {
       return 0;
     }
     if (json) {
       Map<String, Object> m = new LinkedHashMap<>();
+      m.put("preset", preset);
       m.put("device", on);
       m.put("precision", runs.flag());
       m.put("pairs_per_s", r.pairsPerS());
@@ -116,6 +126,9 @@ public final class BenchCommand implements Callable<Integer> {
       m.put("peak_rss_mb", r.peakRssMb());
       m.put("processes", r.processes());
       m.put("allreduce_ms", r.allreduceMs());
+      m.put("allreduce", r.allreduce());
+      m.put("buckets", r.buckets());
+      m.put("buckets_during_backward", r.bucketsDuringBackward());
       out.println(Json.mapper().writeValueAsString(m));
     } else {
       out.printf(Locale.ROOT, "%s, %s: %.1f sentence pairs/s, %.0f ms/step (data %.1f, forward %.0f, backward %.0f,"
@@ -124,8 +137,9 @@ public final class BenchCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "model %.1f GFLOP/s = %.2f x the %.1f GFLOP/s of a 2048^3 %s matmul; peak RSS %.0f MB%n",
           r.modelGflops(), r.flopRatio(), r.matmulGflops(), runs.flag(), r.peakRssMb());
       if (r.processes() > 1) {
-        out.printf(Locale.ROOT, "%d processes: all-reduce of the gradients %.1f ms/step (%.1f%% of the step)%n",
-            r.processes(), r.allreduceMs(), 100 * r.allreduceMs() / r.stepMs());
+        out.printf(Locale.ROOT, "%d processes: all-reduce of the gradients %.1f ms/step after backward (%.1f%% of the"
+            + " step), %s: %.1f of %d buckets sent during backward%n", r.processes(), r.allreduceMs(),
+            100 * r.allreduceMs() / r.stepMs(), r.allreduce(), r.bucketsDuringBackward(), r.buckets());
       }
     }
     out.flush();

@@ -2,6 +2,7 @@ package dev.jbert.cli;
 
 import dev.jbert.JbertException;
 import dev.jbert.Torch;
+import dev.jbert.dist.GradientAllreduce;
 import dev.jbert.dist.Launcher;
 import dev.jbert.dist.ProcessGroup;
 import dev.jbert.dist.World;
@@ -26,8 +27,8 @@ final class DistOptions {
       Set.of("--nproc-per-node", "--nnodes", "--node-rank", "--master-addr", "--master-port");
 
   @Option(names = "--nproc-per-node", paramLabel = "N", description = "Start N worker processes on this machine,"
-      + " each with its share of the cores (or, with --devices all, one GPU each); every batch is split across them"
-      + " and their gradients summed (default: 1, this process alone).")
+      + " each with its share of the cores, or one GPU each; every batch is split across them and their gradients"
+      + " summed (default: one per device of --devices, so 1 on the CPU).")
   Integer nprocPerNode;
 
   @Option(names = "--nnodes", paramLabel = "M",
@@ -46,19 +47,39 @@ final class DistOptions {
       + " $MASTER_PORT; else a free port on one machine, 29500 on several).")
   Integer masterPort;
 
+  @Option(names = "--allreduce", paramLabel = "WHEN", defaultValue = "overlapped", description = "When the processes"
+      + " sum their gradients: overlapped (each bucket as soon as backward has made its gradients, while backward"
+      + " goes on, as DistributedDataParallel does) or after-backward (all at once after backward) (default:"
+      + " ${DEFAULT-VALUE}).")
+  String allreduce;
+
   @Option(names = "--dist-timeout", paramLabel = "S", defaultValue = "600", description = "Seconds a process waits"
       + " for the others (rendezvous, each all-reduce, rank 0's evaluations) before it stops with an error"
       + " (default: ${DEFAULT-VALUE}).")
   int timeoutS;
 
-  /** Whether this process starts workers instead of training itself. */
-  boolean launches(Map<String, String> env) {
+  /**
+   * Whether this process starts workers instead of training itself: with {@code --nproc-per-node} or
+   * {@code --nnodes}, or when it would train on several {@code devices} (one worker each: a process trains on one).
+   */
+  boolean launches(Map<String, String> env, int devices) {
+    GradientAllreduce.Timing.parse(allreduce); // a bad value stops the launcher, not each worker
+    if (env.containsKey("RANK")) {
+      if (nprocPerNode != null) {
+        throw new JbertException("--nproc-per-node starts the worker processes itself, but RANK is set (this process"
+            + " was started by torchrun, srun or a job): leave --nproc-per-node out");
+      }
+      return false; // a worker: its LOCAL_RANK picks its device
+    }
+    if (devices > 1) {
+      if (nprocPerNode != null && nprocPerNode != devices) {
+        throw new JbertException("--nproc-per-node " + nprocPerNode + " does not match the " + devices + " devices"
+            + " of --devices: one process trains on each device; leave --nproc-per-node out");
+      }
+      nprocPerNode = devices;
+    }
     if (nprocPerNode == null) {
       return false;
-    }
-    if (env.containsKey("RANK")) {
-      throw new JbertException("--nproc-per-node starts the worker processes itself, but RANK is set (this process"
-          + " was started by torchrun, srun or a job): leave --nproc-per-node out");
     }
     return nprocPerNode > 1 || nnodes != null && nnodes > 1;
   }
@@ -105,7 +126,7 @@ final class DistOptions {
       Torch.load();
       torch.set_num_threads(Runtime.getRuntime().availableProcessors());
     }
-    return ProcessGroup.join(world);
+    return ProcessGroup.join(world, GradientAllreduce.Timing.parse(allreduce));
   }
 
   /** This process's place: the environment's, with the flags' master address and port, or the flags' alone. */

@@ -42,7 +42,7 @@ public final class PretrainCommand implements Callable<Integer> {
   Integer steps;
 
   @Option(names = "--batch-size", paramLabel = "N",
-      description = "Sentence pairs per step, split across the devices (default: 512).")
+      description = "Sentence pairs per step, split across the processes (default: 512).")
   Integer batchSize;
 
   @Option(names = "--lr", paramLabel = "X",
@@ -99,7 +99,8 @@ public final class PretrainCommand implements Callable<Integer> {
   Float dropout;
 
   @Option(names = "--devices", paramLabel = "SPEC",
-      description = "cpu, gpu, gpu:0,1 or all = every GPU, else the CPU (default: all; with --resume: the run's).")
+      description = "cpu, gpu, gpu:0,1 or all = every GPU, else the CPU (default: all; with --resume: the run's)."
+          + " Several GPUs start one process each, as --nproc-per-node does.")
   String devices;
 
   @Mixin PrecisionOption precision;
@@ -144,7 +145,10 @@ public final class PretrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    if (dist.launches(System.getenv())) {
+    // a resume without --devices trains on the run's
+    String deviceSpec = devices != null ? devices
+        : resume != null ? String.join(",", new RunFolder(resume).readConfig().devices()) : "all";
+    if (dist.launches(System.getenv(), DeviceSpec.parse(deviceSpec).size())) {
       return dist.launch(spec.root().commandLine(), out, err);
     }
     ProcessGroup group = dist.join(); // first: a rank that cannot join says so before it reads any data

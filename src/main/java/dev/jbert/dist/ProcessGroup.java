@@ -38,19 +38,28 @@ public final class ProcessGroup implements AutoCloseable {
   private final World world;
   private final TCPStore store;
   private final ProcessGroupGloo gloo;
+  private final GradientAllreduce.Timing gradientTiming;
 
-  private ProcessGroup(World world, TCPStore store, ProcessGroupGloo gloo) {
+  private ProcessGroup(World world, TCPStore store, ProcessGroupGloo gloo, GradientAllreduce.Timing gradientTiming) {
     this.world = world;
     this.store = store;
     this.gloo = gloo;
+    this.gradientTiming = gradientTiming;
+  }
+
+  /** As {@link #join(World, GradientAllreduce.Timing)}, the gradients sent while backward runs. */
+  public static ProcessGroup join(World world) {
+    return join(world, GradientAllreduce.Timing.OVERLAPPED);
   }
 
   /**
    * Joins the run: rank 0 opens the store on the master port (with port 0 a free one, written to the port file), the
    * others connect to it, then all build the Gloo group, which connects every pair of ranks. Waits at most the timeout
    * for the others to arrive.
+   *
+   * @param gradientTiming when the ranks send their gradients (all ranks must agree)
    */
-  public static ProcessGroup join(World world) {
+  public static ProcessGroup join(World world, GradientAllreduce.Timing gradientTiming) {
     if (!world.distributed()) {
       throw new IllegalArgumentException("a world of one process needs no process group");
     }
@@ -75,7 +84,7 @@ public final class ProcessGroup implements AutoCloseable {
       ProcessGroupGloo.Options gloo = new ProcessGroupGloo.Options(new Milliseconds(timeoutMs));
       gloo.devices(new GlooDeviceVector(device(world.masterAddr())));
       return new ProcessGroup(world, store,
-          Torch.keep(new ProcessGroupGloo(store, world.rank(), world.size(), gloo)));
+          Torch.keep(new ProcessGroupGloo(store, world.rank(), world.size(), gloo)), gradientTiming);
     } catch (RuntimeException e) {
       if (store != null) {
         store.close();
@@ -136,6 +145,11 @@ public final class ProcessGroup implements AutoCloseable {
     return world;
   }
 
+  /** When this run's ranks send their gradients. */
+  public GradientAllreduce.Timing gradientTiming() {
+    return gradientTiming;
+  }
+
   public int rank() {
     return world.rank();
   }
@@ -146,15 +160,49 @@ public final class ProcessGroup implements AutoCloseable {
 
   /** Replaces the CPU tensor {@code t} by its sum over all ranks; {@code what} names it in an error. */
   public void sum(Tensor t, String what) {
+    sumAsync(t, what).await();
+  }
+
+  /**
+   * Starts replacing the CPU tensor {@code t} by its sum over all ranks and returns at once: Gloo sends and adds on
+   * threads of its own. {@code t} must not change until {@link Pending#await} returns. Every rank starts its sums in
+   * the same order (Gloo pairs them by order, not by name).
+   */
+  public Pending sumAsync(Tensor t, String what) {
     try (PointerScope scope = new PointerScope()) {
       // one tensor per call: a vector of several would mean one input per local device, summed together
-      Work work = gloo.allreduce(new TensorVector(t));
-      work._wait();
+      return new Pending(Torch.keep(gloo.allreduce(new TensorVector(t))), what);
     } catch (RuntimeException e) {
-      throw new JbertException(world.describe() + ": the all-reduce of " + what + " failed: "
-          + firstLine(e.getMessage()) + " (another rank stopped, or did not answer within the "
-          + world.timeout().toSeconds() + " s of --dist-timeout)", e);
+      throw failed(what, e);
     }
+  }
+
+  /** A sum under way. */
+  public final class Pending {
+    private final Work work;
+    private final String what;
+
+    private Pending(Work work, String what) {
+      this.work = work;
+      this.what = what;
+    }
+
+    /** Waits until the sum is in place; a rank that died or did not answer within the timeout makes it throw. */
+    public void await() {
+      try {
+        work._wait();
+      } catch (RuntimeException e) {
+        throw failed(what, e);
+      } finally {
+        work.close();
+      }
+    }
+  }
+
+  private JbertException failed(String what, RuntimeException e) {
+    return new JbertException(world.describe() + ": the all-reduce of " + what + " failed: "
+        + firstLine(e.getMessage()) + " (another rank stopped, or did not answer within the "
+        + world.timeout().toSeconds() + " s of --dist-timeout)", e);
   }
 
   /** The sums over all ranks of {@code values}, element by element, in float64. */

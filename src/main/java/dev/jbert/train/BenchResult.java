@@ -9,8 +9,12 @@ package dev.jbert.train;
  *     (with several processes: their rates added up, measured at the same time)
  * @param flopRatio modelGflops / matmulGflops
  * @param peakRssMb the process's peak resident set size (VmHWM)
- * @param allreduceMs the all-reduce of gradients and losses between processes (0 in one process)
+ * @param allreduceMs the all-reduce of gradients and losses between processes after backward (0 in one process):
+ *     with the gradients overlapped, what was left to send and to wait for when backward ended
  * @param processes processes training together, each on its share of every batch
+ * @param allreduce when the gradients were sent ({@code overlapped}, {@code after-backward}; empty in one process)
+ * @param buckets the buckets the gradients travel in (0 in one process)
+ * @param bucketsDuringBackward of those, how many a step sent while backward ran, on average
  */
 public record BenchResult(
     double pairsPerS,
@@ -24,4 +28,7 @@ public record BenchResult(
     double flopRatio,
     double peakRssMb,
     double allreduceMs,
-    int processes) {}
+    int processes,
+    String allreduce,
+    int buckets,
+    double bucketsDuringBackward) {}

@@ -51,13 +51,14 @@ public final class Benchmark {
     }
     try (BertModel model = BertModel.create(modelConfig, ScalarType.Float, device, train.seed());
         Adam adam = new Adam(train.beta1(), train.beta2(), train.eps(), train.weightDecay(), model.parameters());
-        DataParallel replicas = new DataParallel(
-            model, List.of(device), train.mlmAllSlots(), train.microBatches(), precision);
-        GradientAllreduce gradients = group == null ? null : new GradientAllreduce(group)) {
+        GradientAllreduce gradients = group == null ? null
+            : new GradientAllreduce(group, model.parameters(), group.gradientTiming())) {
       BatchIterator batches = new BatchIterator(examples, train.batchSize(), train.seed(), 0);
-      TrainingStep trainingStep = new TrainingStep(train, model, adam, replicas, group, gradients);
+      MicroBatches parts = new MicroBatches(model, train.mlmAllSlots(), train.microBatches(), precision);
+      TrainingStep trainingStep = new TrainingStep(train, model, adam, parts, group, gradients);
       PhaseTimes times = new PhaseTimes();
       double flops = 0;
+      long bucketsDuringBackward = 0;
       long pairs = 0;
       long timedNs = 0;
       for (int step = 0; step < warmup + steps; step++) {
@@ -73,8 +74,9 @@ public final class Benchmark {
         if (step >= warmup) {
           timedNs += t3 - t0;
           pairs += batch.size();
+          bucketsDuringBackward += gradients == null ? 0 : gradients.bucketsDuringBackward();
           // the lengths actually run by all processes, after the padding is cut
-          for (HostBatch part : group == null ? replicas.parts(batch) : allShares(replicas, batch, group.size())) {
+          for (HostBatch part : group == null ? parts.parts(batch) : allShares(parts, batch, group.size())) {
             long rows = train.mlmAllSlots() ? (long) part.size() * part.maxPreds() : RealSlots.of(part).labels().length;
             flops += ModelFlops.perStep(modelConfig, part.size(), part.maxLen(), rows);
           }
@@ -84,20 +86,22 @@ public final class Benchmark {
       double modelGflops = flops / seconds / 1e9;
       return new BenchResult(pairs / seconds, 1e3 * seconds / steps, times.dataMs() / steps,
           times.forwardMs() / steps, times.backwardMs() / steps, times.optimizerMs() / steps, modelGflops, matmul,
-          modelGflops / matmul, peakRssMb(), times.allreduceMs() / steps, group == null ? 1 : group.size());
+          modelGflops / matmul, peakRssMb(), times.allreduceMs() / steps, group == null ? 1 : group.size(),
+          gradients == null ? "" : gradients.timing().flag(), gradients == null ? 0 : gradients.bucketCount(),
+          (double) bucketsDuringBackward / steps);
     }
   }
 
   /** The parts every process of a group runs, for the FLOP count of the whole step. */
-  private static List<HostBatch> allShares(DataParallel replicas, HostBatch batch, int ranks) {
-    List<HostBatch> parts = new java.util.ArrayList<>();
+  private static List<HostBatch> allShares(MicroBatches parts, HostBatch batch, int ranks) {
+    List<HostBatch> all = new java.util.ArrayList<>();
     for (int r = 0; r < ranks; r++) {
       HostBatch share = BatchParts.share(batch, r, ranks);
       if (share.size() > 0) {
-        parts.addAll(replicas.parts(share));
+        all.addAll(parts.parts(share));
       }
     }
-    return parts;
+    return all;
   }
 
   /** GFLOP/s of a 2048^3 matrix product in {@code precision} on {@code device}: the best of 5 after 2 warm-ups. */

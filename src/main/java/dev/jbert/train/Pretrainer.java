@@ -1,5 +1,6 @@
 package dev.jbert.train;
 
+import dev.jbert.JbertException;
 import dev.jbert.data.BatchIterator;
 import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingExample;
@@ -16,8 +17,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * The pretraining loop of spec section 8: for each step, the next batch; forward, {@code mlm + nsp} and backward on
- * every device; one Adam update. It appends each step to {@code metrics.csv}, evaluates, redraws the plot and
+ * The pretraining loop of spec section 8: for each step, the next batch; forward, {@code mlm + nsp} and backward; one
+ * Adam update. It appends each step to {@code metrics.csv}, evaluates, redraws the plot and
  * checkpoints as configured, and stops within a part of a step when asked (Ctrl-C), leaving a valid run folder.
  *
  * <p>With a process group every process runs this loop on the same batches, each training on its share (see
@@ -56,25 +57,40 @@ public final class Pretrainer {
 
   private final RunConfig config;
   private final List<String> devices;
+  private final String device;
   private final ProcessGroup group; // null: this process alone
   private final boolean writes;
 
-  /** @param devices {@code cpu}, {@code cuda:0}, ...: where the replicas live, the master on the first */
+  /** @param devices {@code cpu} or {@code cuda:N}: one device, where this process trains */
   public Pretrainer(RunConfig config, List<String> devices) {
     this(config, devices, null);
   }
 
   /**
-   * @param group the processes training together (each on one device), or null for this process alone
+   * @param devices {@code cpu}, {@code cuda:0}, ...: the run's devices, one per process of the machine; the process
+   *     of local rank k trains on the k-th (modulo their number: the processes of a CPU share it)
+   * @param group the processes training together, or null for this process alone (on one device)
    */
   public Pretrainer(RunConfig config, List<String> devices, ProcessGroup group) {
-    if (group != null && devices.size() != 1) {
-      throw new IllegalArgumentException("a process of a process group trains on one device, got " + devices);
-    }
     this.config = config;
-    this.devices = devices;
+    this.devices = List.copyOf(devices);
+    this.device = deviceOf(devices, group);
     this.group = group;
     this.writes = group == null || group.rank() == 0;
+  }
+
+  /**
+   * The device this process trains on: the only one of {@code devices} alone; in a group, the process of local rank k
+   * takes the k-th (modulo their number: the processes of a CPU share it). Several devices without a group are
+   * refused: one process trains on one device.
+   */
+  static String deviceOf(List<String> devices, ProcessGroup group) {
+    if (group == null && devices.size() != 1) {
+      throw new JbertException("--devices names " + devices.size() + " devices (" + String.join(", ", devices)
+          + "), and a process trains on one: start one process per device with --nproc-per-node " + devices.size()
+          + ", or pick one device");
+    }
+    return group == null ? devices.get(0) : devices.get(group.world().localRank() % devices.size());
   }
 
   /**
@@ -84,7 +100,6 @@ public final class Pretrainer {
    */
   public TrainingSummary run(Data data, RunFolder run, boolean resume, Listener listener, BooleanSupplier stop) {
     TrainConfig cfg = config.train();
-    String device = devices.get(0);
     Checkpoint from;
     BertModel model;
     Adam adam;
@@ -105,9 +120,8 @@ public final class Pretrainer {
     }
     try (model;
         adam;
-        DataParallel replicas = new DataParallel(model, devices, cfg.mlmAllSlots(), cfg.microBatches(),
-            cfg.precisionMode().effective(device));
-        GradientAllreduce gradients = group == null ? null : new GradientAllreduce(group)) {
+        GradientAllreduce gradients = group == null ? null
+            : new GradientAllreduce(group, model.parameters(), group.gradientTiming())) {
       int step = 0;
       MetricsLog metrics;
       if (from != null) {
@@ -127,7 +141,9 @@ public final class Pretrainer {
       }
       long position = from == null ? 0 : from.batchPosition();
       BatchIterator batches = new BatchIterator(data.trainOfEpoch(), cfg.batchSize(), cfg.seed(), position);
-      TrainingStep trainingStep = new TrainingStep(cfg, model, adam, replicas, group, gradients);
+      MicroBatches parts = new MicroBatches(model, cfg.mlmAllSlots(), cfg.microBatches(),
+          cfg.precisionMode().effective(device));
+      TrainingStep trainingStep = new TrainingStep(cfg, model, adam, parts, group, gradients);
       boolean evaluates = writes && !data.valid().isEmpty();
       // in a group a stop takes effect between steps, when all ranks have agreed on it: a rank leaving in the middle
       // of a step would leave the others waiting in their all-reduce
@@ -148,7 +164,7 @@ public final class Pretrainer {
           if (group != null) {
             stopAgreed = group.any(stop.getAsBoolean());
           }
-        } catch (DataParallel.StepInterruptedException e) {
+        } catch (MicroBatches.StepInterruptedException e) {
           interrupted = true; // the weights are the last whole step's; its batch comes again on resume
           break;
         }

@@ -74,6 +74,9 @@ public final class Pretraining {
     if (saved != null) {
       refuseRunSettings(saved);
     }
+    List<String> devices = DeviceSpec.parse(b.devices != null ? b.devices
+        : saved != null ? String.join(",", saved.devices()) : "all");
+    Pretrainer.deviceOf(devices, b.group); // before anything is read or written
     PretrainingCorpus corpus = openCorpus(saved);
     b.listener.onCorpus(corpus);
     if (saved != null) {
@@ -124,10 +127,7 @@ public final class Pretraining {
         .orElse(List.of());
     b.listener.onData(train.examples().size(), valid.size(), train.vocab().size(), (System.nanoTime() - t0) / 1e9);
 
-    List<String> devices = DeviceSpec.parse(String.join(",", config.devices()));
     if (b.group != null) {
-      // one device per process: the k-th process of a machine takes its k-th device (GPU k, or the CPU)
-      devices = List.of(devices.get(b.group.world().localRank() % devices.size()));
       if (config.train().batchSize() < b.group.size()) {
         throw new JbertException("--batch-size " + config.train().batchSize() + " is smaller than the "
             + b.group.size() + " processes: each process needs at least one example a step");

@@ -6,6 +6,7 @@ import dev.jbert.data.HostBatch;
 import dev.jbert.data.PretrainingBatch;
 import dev.jbert.model.BertModel;
 import dev.jbert.model.Dropout;
+import java.util.function.Consumer;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -21,9 +22,11 @@ final class ReplicaStep {
    *
    * @param weightTotal sum of the MLM weights of the whole batch (+ eps), the denominator of every part's MLM loss
    * @param pairs sentence pairs in the whole batch, the denominator of every part's NSP loss
+   * @param beforeBackward gets the tensor that the part's last backward starts from, just before it starts (the MLM
+   *     head's chunks ran theirs already)
    */
   static StepLosses run(BertModel model, HostBatch part, double weightTotal, float pairs, boolean allSlots,
-      Precision precision, int step, long maskSeed, PhaseTimes times) {
+      Precision precision, int step, long maskSeed, PhaseTimes times, Consumer<Tensor> beforeBackward) {
     long t0 = System.nanoTime();
     String device = model.device();
     PretrainingBatch b = part.toTensors(device);
@@ -48,7 +51,9 @@ final class ReplicaStep {
       }
       StepLosses losses = checked(new StepLosses(mlm.item_double(), nsp.item_double()), step);
       long t2 = System.nanoTime();
-      mlm.add(nsp).backward();
+      Tensor total = mlm.add(nsp);
+      beforeBackward.accept(total);
+      total.backward();
       times.forwardNs += t2 - t1;
       times.backwardNs += System.nanoTime() - t2;
       return losses;
@@ -61,14 +66,16 @@ final class ReplicaStep {
     ChunkedMlmHead mlm = new ChunkedMlmHead(model, rows, labels, weightTotal, precision, times);
     StepLosses losses = checked(new StepLosses(mlm.loss(), nsp.item_double()), step);
     long t2 = System.nanoTime();
-    mlm.withHeadGradient(nsp).backward(); // the head's gradient and NSP's, through the encoder
+    Tensor total = mlm.withHeadGradient(nsp);
+    beforeBackward.accept(total);
+    total.backward(); // the head's gradient and NSP's, through the encoder
     times.backwardNs += System.nanoTime() - t2;
     return losses;
   }
 
   private static StepLosses checked(StepLosses losses, int step) {
     if (!losses.finite()) {
-      throw new DataParallel.NonFiniteLossException(step, losses);
+      throw new MicroBatches.NonFiniteLossException(step, losses);
     }
     return losses;
   }

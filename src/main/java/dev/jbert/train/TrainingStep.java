@@ -9,8 +9,8 @@ import java.util.function.BooleanSupplier;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * One optimiser step, the same for a run and for the benchmark: forward and backward of every part of the batch on
- * every device, one Adam update, the new weights to the other devices.
+ * One optimiser step, the same for a run and for the benchmark: forward and backward of every part of the batch, one
+ * Adam update.
  *
  * <p>With a process group, this process runs only its share of the batch (by example), with the losses divided by the
  * whole batch's totals; the gradients are then summed over the processes, so every process holds the whole batch's
@@ -20,20 +20,20 @@ final class TrainingStep {
   private final TrainConfig cfg;
   private final BertModel model;
   private final Adam adam;
-  private final DataParallel replicas;
+  private final MicroBatches parts;
   private final ProcessGroup group; // null: this process alone
   private final GradientAllreduce gradients;
 
-  TrainingStep(TrainConfig cfg, BertModel model, Adam adam, DataParallel replicas) {
-    this(cfg, model, adam, replicas, null, null);
+  TrainingStep(TrainConfig cfg, BertModel model, Adam adam, MicroBatches parts) {
+    this(cfg, model, adam, parts, null, null);
   }
 
-  TrainingStep(TrainConfig cfg, BertModel model, Adam adam, DataParallel replicas, ProcessGroup group,
+  TrainingStep(TrainConfig cfg, BertModel model, Adam adam, MicroBatches parts, ProcessGroup group,
       GradientAllreduce gradients) {
     this.cfg = cfg;
     this.model = model;
     this.adam = adam;
-    this.replicas = replicas;
+    this.parts = parts;
     this.group = group;
     this.gradients = gradients;
   }
@@ -46,14 +46,13 @@ final class TrainingStep {
     long maskSeed = Seeds.mix(cfg.seed(), step);
     torch.manual_seed(maskSeed); // a GPU's dropout is torch's, drawn from the generator
     StepLosses losses = group == null
-        ? replicas.forwardBackward(batch, step + 1, maskSeed, times, stop)
+        ? parts.forwardBackward(batch, step + 1, maskSeed, times, stop)
         : shareForwardBackward(batch, step, maskSeed, times, stop);
     long t0 = System.nanoTime();
     if (cfg.clipGradNorm() > 0) {
       Adam.clipGradNorm(model.parameters(), cfg.clipGradNorm());
     }
     adam.step(model.parameters(), cfg.lrAt(step));
-    replicas.broadcastWeights();
     times.optimizerNs += System.nanoTime() - t0;
     return losses;
   }
@@ -66,14 +65,15 @@ final class TrainingStep {
     HostBatch share = BatchParts.share(batch, group.rank(), group.size());
     StepLosses mine = share.size() == 0 // a last partial batch smaller than the world: this rank adds nothing
         ? new StepLosses(0, 0)
-        : replicas.forwardBackward(share, weightTotal, batch.size(), step + 1, maskSeed, times, stop);
+        : parts.forwardBackward(share, weightTotal, batch.size(), step + 1, maskSeed, times, stop,
+            gradients::beforeLastBackward);
     long t0 = System.nanoTime();
-    gradients.sum(model.parameters());
+    gradients.finish(); // overlapped: what is left to send after backward, and the wait
     double[] sums = group.sum("the losses", mine.mlm(), mine.nsp());
     times.allreduceNs += System.nanoTime() - t0;
     StepLosses losses = new StepLosses(sums[0], sums[1]);
     if (!losses.finite()) { // every rank sees the same sums, so all of them stop here, at the same step
-      throw new DataParallel.NonFiniteLossException(step + 1, losses);
+      throw new MicroBatches.NonFiniteLossException(step + 1, losses);
     }
     return losses;
   }

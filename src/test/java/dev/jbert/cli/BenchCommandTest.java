@@ -30,6 +30,17 @@ class BenchCommandTest {
   }
 
   @Test
+  void anUnknownPresetOrAllReduceTimingIsOneLine() {
+    CliRun r = bench("--preset", "huge");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).startsWith("error: unknown model preset 'huge'; use one of d2l, base, large,");
+    r = bench("--allreduce", "sometimes");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip())
+        .isEqualTo("error: --allreduce sometimes is not understood: use overlapped or after-backward");
+  }
+
+  @Test
   void jsonReportsEveryKeyWithFiniteValuesThatAddUp() throws Exception {
     CliRun r = bench("--steps", "1", "--warmup", "0", "--batch-size", "64", "--json");
     assertThat(r.code()).as(r.err()).isZero();
@@ -38,13 +49,18 @@ class BenchCommandTest {
     m.fieldNames().forEachRemaining(keys::add);
     assertThat(keys).containsExactlyInAnyOrder("device", "precision", "pairs_per_s", "step_ms", "data_ms", "forward_ms",
         "backward_ms", "optimizer_ms", "model_gflops", "matmul_gflops", "flop_ratio", "peak_rss_mb", "processes",
-        "allreduce_ms");
+        "allreduce_ms", "preset", "allreduce", "buckets", "buckets_during_backward");
     // what ran: the defaults
+    assertThat(m.get("preset").asText()).isEqualTo("d2l");
     assertThat(m.get("device").asText()).isEqualTo("cpu");
     assertThat(m.get("precision").asText()).isEqualTo("fp32");
     assertThat(m.get("processes").asInt()).isEqualTo(1);
     assertThat(m.get("allreduce_ms").asDouble()).isZero(); // one process: nothing to exchange
-    keys.removeAll(List.of("device", "precision", "processes", "allreduce_ms"));
+    assertThat(m.get("allreduce").asText()).isEmpty();
+    assertThat(m.get("buckets").asInt()).isZero();
+    assertThat(m.get("buckets_during_backward").asDouble()).isZero();
+    keys.removeAll(List.of("preset", "device", "precision", "processes", "allreduce_ms", "allreduce", "buckets",
+        "buckets_during_backward"));
     for (String k : keys) {
       assertThat(m.get(k).asDouble()).as(k).isPositive().isFinite();
     }
@@ -69,6 +85,10 @@ class BenchCommandTest {
     JsonNode m = Json.mapper().readTree(r.stdout());
     assertThat(m.get("processes").asInt()).isEqualTo(2);
     assertThat(m.get("allreduce_ms").asDouble()).isPositive();
+    // the default: every bucket went while backward ran (the last one when backward made its last gradient)
+    assertThat(m.get("allreduce").asText()).isEqualTo("overlapped");
+    assertThat(m.get("buckets").asInt()).isGreaterThan(1);
+    assertThat(m.get("buckets_during_backward").asDouble()).isEqualTo(m.get("buckets").asDouble());
     // 64 pairs a step in all, whatever the split
     assertThat(m.get("pairs_per_s").asDouble() * m.get("step_ms").asDouble() / 1e3)
         .isCloseTo(64, org.assertj.core.api.Assertions.within(0.5));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jbert.Json;
-import dev.jbert.Precision;
 import dev.jbert.Torch;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.HostBatch;
@@ -38,29 +37,28 @@ class BertRecipeTest {
     HostBatch batch = TrainingTest.batches(1, 400).get(0);
     Map<String, float[]> all = new LinkedHashMap<>();
     Map<String, float[]> chunked = new LinkedHashMap<>();
-    StepLosses a = gradients(List.of("cpu"), 1, batch, true, 0f, all);
-    StepLosses c = gradients(List.of("cpu"), 1, batch, false, 0f, chunked);
+    StepLosses a = gradients(1, 1, batch, true, 0f, all);
+    StepLosses c = gradients(1, 1, batch, false, 0f, chunked);
     TrainingTest.assertSameLosses(c, a);
     TrainingTest.assertSameGradients(chunked, all);
   }
 
   /** Dropout at every bert site (embeddings too) is keyed by example: splitting the batch changes nothing. */
   @Test
-  void twoReplicasAndMicroBatchesGiveTheWholeBatchsGradientWithDropout() {
+  void processSharesAndMicroBatchesGiveTheWholeBatchsGradientWithDropout() {
     HostBatch batch = TrainingTest.batches(1, 15).get(0);
     Map<String, float[]> single = new LinkedHashMap<>();
     Map<String, float[]> split = new LinkedHashMap<>();
-    gradients(List.of("cpu"), 1, batch, false, 0.2f, single);
-    gradients(List.of("cpu", "cpu"), 4, batch, false, 0.2f, split);
+    gradients(1, 1, batch, false, 0.2f, single);
+    gradients(2, 2, batch, false, 0.2f, split);
     TrainingTest.assertSameGradients(split, single);
   }
 
-  private static StepLosses gradients(List<String> devices, int microBatches, HostBatch batch, boolean allSlots,
+  private static StepLosses gradients(int processes, int microBatches, HostBatch batch, boolean allSlots,
       float dropout, Map<String, float[]> out) {
     try (PointerScope scope = new PointerScope();
-        BertModel model = BertModel.create(tinyBert(dropout), ScalarType.Float, "cpu", 5);
-        DataParallel dp = new DataParallel(model, devices, allSlots, microBatches, Precision.FP32)) {
-      StepLosses losses = dp.forwardBackward(batch, 1, 77);
+        BertModel model = BertModel.create(tinyBert(dropout), ScalarType.Float, "cpu", 5)) {
+      StepLosses losses = TrainingTest.sharesForwardBackward(model, batch, processes, microBatches, allSlots, 77);
       model.parameters().forEach((k, v) -> out.put(k, Torch.toFloats(v.grad())));
       return losses;
     }

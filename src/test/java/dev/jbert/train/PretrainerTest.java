@@ -59,6 +59,14 @@ class PretrainerTest {
   }
 
   @Test
+  void oneProcessTrainsOnOneDevice() {
+    assertThat(Pretrainer.deviceOf(List.of("cpu"), null)).isEqualTo("cpu");
+    assertThatThrownBy(() -> new Pretrainer(config(2, 3e-3f, 0), List.of("cuda:0", "cuda:1")))
+        .hasMessage("--devices names 2 devices (cuda:0, cuda:1), and a process trains on one: start one process per"
+            + " device with --nproc-per-node 2, or pick one device");
+  }
+
+  @Test
   void aResumeWithOtherMicroBatchesContinuesWithTheSameLossesAndWeights(@TempDir Path tmp) throws Exception {
     Path straight = tmp.resolve("straight");
     Path split = tmp.resolve("split");
@@ -226,7 +234,7 @@ class PretrainerTest {
   void aNonFiniteLossStopsTheRunAndKeepsTheLastGoodCheckpoint(@TempDir Path dir) {
     // an absurd learning rate throws the weights to ~1e30 after one step, so step 2's loss overflows
     assertThatThrownBy(() -> run(config(10, 1e30f, 1), dir, false, Integer.MAX_VALUE))
-        .isInstanceOf(DataParallel.NonFiniteLossException.class)
+        .isInstanceOf(MicroBatches.NonFiniteLossException.class)
         .hasMessageContaining("not finite at step 2");
     assertThat(SafeTensors.readMetadata(dir.resolve(RunFolder.CHECKPOINT))).containsEntry("step", "1");
   }

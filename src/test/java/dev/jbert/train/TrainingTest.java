@@ -19,12 +19,12 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 
-/** The pieces of one training step on a tiny model: loss paths, data parallelism, overfitting, memory. */
+/** The pieces of one training step on a tiny model: loss paths, micro-batches and shares, overfitting, memory. */
 class TrainingTest {
   static final PretrainingDataset DATA =
       PretrainingDataset.build(TinyCorpus.lines(7, 300), new DataConfig(24, 5, 3));
 
-  private static BertConfig tiny(float dropout) {
+  static BertConfig tiny(float dropout) {
     return new BertConfig(DATA.vocab().size(), 16, 32, 2, 2, dropout, 64);
   }
 
@@ -84,9 +84,8 @@ class TrainingTest {
 
   private static StepLosses gradients(HostBatch batch, boolean allSlots, Map<String, float[]> out) {
     try (PointerScope scope = new PointerScope();
-        BertModel model = BertModel.create(tiny(0), ScalarType.Float, "cpu", 5);
-        DataParallel dp = new DataParallel(model, List.of("cpu"), allSlots)) {
-      StepLosses losses = dp.forwardBackward(batch, 1, 0);
+        BertModel model = BertModel.create(tiny(0), ScalarType.Float, "cpu", 5)) {
+      StepLosses losses = new MicroBatches(model, allSlots).forwardBackward(batch, 1, 0);
       model.parameters().forEach((k, v) -> out.put(k, Torch.toFloats(v.grad())));
       return losses;
     }
@@ -105,14 +104,14 @@ class TrainingTest {
     assertSameGradients(trimmed, full);
   }
 
-  /** One replica step on the batch exactly as given (DataParallel would cut it first). */
+  /** One part's step on the batch exactly as given (MicroBatches would cut it first). */
   private static StepLosses partGradients(HostBatch batch, Map<String, float[]> out) {
     try (PointerScope scope = new PointerScope();
         BertModel model = BertModel.create(tiny(0), ScalarType.Float, "cpu", 5)) {
       StepLosses losses;
       try (PointerScope step = new PointerScope()) {
         losses = ReplicaStep.run(model, batch, BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS,
-            batch.size(), false, Precision.FP32, 1, 0, new PhaseTimes());
+            batch.size(), false, Precision.FP32, 1, 0, new PhaseTimes(), root -> {});
       }
       model.parameters().forEach((k, v) -> out.put(k, Torch.toFloats(v.grad())));
       return losses;
@@ -120,39 +119,49 @@ class TrainingTest {
   }
 
   @Test
-  void twoReplicasAndMicroBatchesGiveTheGradientOfTheWholeBatch() {
+  void microBatchesAndProcessSharesGiveTheGradientOfTheWholeBatch() {
     HostBatch batch = batches(1, 15).get(0); // odd, so the parts differ in size
     // with dropout too: each example's masks are keyed by its row in the whole batch, not by the part it runs in
     for (float dropout : new float[] {0f, 0.2f}) {
-      Map<String, float[]> single = summedGradients(List.of("cpu"), 1, batch, dropout);
+      Map<String, float[]> single = summedGradients(1, 1, batch, dropout);
       for (Map<String, float[]> split : List.of(
-          summedGradients(List.of("cpu", "cpu"), 1, batch, dropout),
-          summedGradients(List.of("cpu"), 3, batch, dropout),
-          summedGradients(List.of("cpu", "cpu"), 4, batch, dropout))) {
+          summedGradients(2, 1, batch, dropout),
+          summedGradients(1, 3, batch, dropout),
+          summedGradients(2, 2, batch, dropout))) {
         assertSameGradients(split, single);
       }
     }
   }
 
-  /** The master's gradient after one forward-backward, checking that every replica ends the step equal to it. */
-  private static Map<String, float[]> summedGradients(
-      List<String> devices, int microBatches, HostBatch batch, float dropout) {
+  /** The gradient of {@link #sharesForwardBackward} on a fresh tiny model. */
+  private static Map<String, float[]> summedGradients(int processes, int microBatches, HostBatch batch, float dropout) {
     try (PointerScope scope = new PointerScope();
-        BertModel model = BertModel.create(tiny(dropout), ScalarType.Float, "cpu", 5);
-        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters());
-        DataParallel dp = new DataParallel(model, devices, false, microBatches, Precision.FP32)) {
-      assertThat(dp.size()).isEqualTo(devices.size());
-      dp.forwardBackward(batch, 1, 12345);
+        BertModel model = BertModel.create(tiny(dropout), ScalarType.Float, "cpu", 5)) {
+      sharesForwardBackward(model, batch, processes, microBatches, false, 12345);
       Map<String, float[]> grads = new java.util.LinkedHashMap<>();
       model.parameters().forEach((k, v) -> grads.put(k, Torch.toFloats(v.grad())));
-      adam.step(model.parameters(), 1e-2f);
-      dp.broadcastWeights();
-      for (BertModel replica : dp.replicas()) {
-        replica.parameters().forEach((k, v) -> assertThat(Torch.toFloats(v)).as("replica " + k)
-            .containsExactly(Torch.toFloats(model.parameters().get(k))));
-      }
       return grads;
     }
+  }
+
+  /**
+   * Every process's share of {@code batch} run on {@code model} in turn, each in {@code microBatches} parts, as the
+   * processes of a run do (the same shares, the whole batch's totals), their gradients adding up on the model as the
+   * all-reduce sums them (DistributedPretrainingTest runs the processes themselves).
+   */
+  static StepLosses sharesForwardBackward(BertModel model, HostBatch batch, int processes, int microBatches,
+      boolean allSlots, long maskSeed) {
+    MicroBatches parts = new MicroBatches(model, allSlots, microBatches, Precision.FP32);
+    double mlm = 0;
+    double nsp = 0;
+    for (int r = 0; r < processes; r++) {
+      StepLosses l = parts.forwardBackward(BatchParts.share(batch, r, processes),
+          BatchParts.weightSum(batch) + PretrainingLoss.WEIGHT_EPS, batch.size(), 1, maskSeed, new PhaseTimes(),
+          () -> false, root -> {});
+      mlm += l.mlm();
+      nsp += l.nsp();
+    }
+    return new StepLosses(mlm, nsp);
   }
 
   @Test
@@ -160,8 +169,8 @@ class TrainingTest {
     List<HostBatch> fixed = batches(4, 8);
     try (PointerScope scope = new PointerScope();
         BertModel model = BertModel.create(tiny(0), ScalarType.Float, "cpu", 1);
-        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters());
-        DataParallel dp = new DataParallel(model, List.of("cpu"), false)) {
+        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters())) {
+      MicroBatches dp = new MicroBatches(model, false);
       double first = 0;
       double last = 0;
       for (int step = 0; step < 100; step++) {
@@ -198,8 +207,8 @@ class TrainingTest {
     List<HostBatch> fixed = batches(4, 8);
     try (CountingScope outer = new CountingScope();
         BertModel model = BertModel.create(tiny(0.1f), ScalarType.Float, "cpu", 1);
-        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters());
-        DataParallel dp = new DataParallel(model, List.of("cpu"), false)) {
+        Adam adam = new Adam(0.9f, 0.999f, 1e-8f, model.parameters())) {
+      MicroBatches dp = new MicroBatches(model, false);
       long before = outer.attached;
       Torch.scalar(1).close();
       assertThat(outer.attached).as("the counting scope sees a handle made in it").isEqualTo(before + 1);
