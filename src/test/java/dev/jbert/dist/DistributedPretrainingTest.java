@@ -214,6 +214,49 @@ class DistributedPretrainingTest {
   }
 
   @Test
+  void aSecondCtrlCEndsTheLauncherAndEveryRankAtOnceLeavingTheLastCheckpoint(@TempDir Path tmp) throws Exception {
+    Path data = corpus(tmp);
+    Path run = tmp.resolve("run");
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-cp", System.getProperty("java.class.path"), JbertCli.class.getName()));
+    command.addAll(pretrain(data, run, 1_000_000, "--nproc-per-node", "2", "--checkpoint-every", "1"));
+    Process launcher = new ProcessBuilder(command).directory(tmp.toFile())
+        .redirectOutput(tmp.resolve("out.txt").toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
+    try {
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+      while (rows(run.resolve(RunFolder.METRICS)) < 3) {
+        assertThat(launcher.isAlive()).as("the launcher runs: %s", Files.readString(tmp.resolve("err.txt"))).isTrue();
+        assertThat(System.nanoTime()).as("3 steps within 180 s").isLessThan(until);
+        Thread.sleep(50);
+      }
+      List<ProcessHandle> workers = launcher.descendants().toList();
+      assertThat(workers).hasSize(2);
+      new ProcessBuilder("kill", "-INT", Long.toString(launcher.pid())).start().waitFor();
+      Thread.sleep(100);
+      new ProcessBuilder("kill", "-INT", Long.toString(launcher.pid())).start().waitFor();
+      // at once: no waiting for the step to end, or for the run folder to be saved
+      assertThat(launcher.waitFor(10, TimeUnit.SECONDS)).as("the launcher ends").isTrue();
+      String err = Files.readString(tmp.resolve("err.txt"));
+      assertThat(launcher.exitValue()).as(err).isEqualTo(130);
+      assertThat(err).contains("stopped at once (second Ctrl-C)");
+      for (ProcessHandle w : workers) {
+        assertThat(w.onExit().get(10, TimeUnit.SECONDS).isAlive()).as("worker %d", w.pid()).isFalse();
+      }
+      // the last checkpoint is whole (written under a temporary name, renamed), and the run goes on from it
+      int step = Integer.parseInt(SafeTensors.readMetadata(run.resolve(RunFolder.CHECKPOINT)).get("step"));
+      assertThat(step).isGreaterThanOrEqualTo(2);
+      StringWriter resumed = new StringWriter();
+      int code = JbertCli.execute(new String[] {"pretrain", "--resume", run.toString(), "--steps",
+          Integer.toString(step + 1)}, new PrintWriter(new StringWriter()), new PrintWriter(resumed));
+      assertThat(code).as(resumed.toString()).isZero();
+      assertThat(rows(run.resolve(RunFolder.METRICS))).isEqualTo(step + 1);
+    } finally {
+      launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+      launcher.destroyForcibly();
+    }
+  }
+
+  @Test
   void aRankWhoseOthersNeverComeGivesUpAfterTheTimeoutWithOneLine(@TempDir Path tmp) throws Exception {
     Path data = corpus(tmp);
     long t0 = System.nanoTime();
