@@ -92,6 +92,11 @@ public final class Corpus {
     return trainLines;
   }
 
+  /** Calls {@code lines} with each line of {@code wiki.train.tokens}, in order. */
+  public void forEachTrainLine(java.util.function.Consumer<String> lines) {
+    trainLines.forEach(lines);
+  }
+
   /** The lines of {@code wiki.valid.tokens}, when the corpus has it. */
   public synchronized Optional<List<String>> validLines() {
     if (validLines == null) {

@@ -79,18 +79,25 @@ public final class Vocab implements Tokenizer {
   }
 
   /**
-   * The same vocabulary as {@link #build} from token numbers: {@code counts} per {@code table} id, first occurrences
-   * taken from {@code paragraphs} (already shuffled) in order.
+   * The same vocabulary as {@link #build} from token numbers: the corpus's counts per table id, first occurrences
+   * taken from its paragraphs in the given (shuffled) order.
    */
-  static Vocab fromCounts(TokenTable table, int[] counts, int[][][] paragraphs, int minFreq) {
+  static Vocab fromCounts(TokenizedCorpus corpus, int[] paragraphOrder, int minFreq) {
+    TokenTable table = corpus.table;
+    int[] counts = corpus.counts;
     // rank = order of first occurrence; sort keys (count descending, rank ascending) packed in one long
     int[] rankOf = new int[table.size()];
     Arrays.fill(rankOf, -1);
     int[] byRank = new int[table.size()];
     int ranks = 0;
-    for (int[][] paragraph : paragraphs) {
-      for (int[] sentence : paragraph) {
-        for (int t : sentence) {
+    int[] buf = new int[1 << 14];
+    for (int q = 0; q < paragraphOrder.length && ranks < byRank.length; q++) {
+      long to = corpus.paragraphTo(paragraphOrder[q]);
+      for (long from = corpus.paragraphFrom(paragraphOrder[q]); from < to; from += buf.length) {
+        int n = (int) Math.min(buf.length, to - from);
+        corpus.tokens.get(from, buf, 0, n);
+        for (int i = 0; i < n; i++) {
+          int t = buf[i];
           if (rankOf[t] < 0) {
             rankOf[t] = ranks;
             byRank[ranks++] = t;

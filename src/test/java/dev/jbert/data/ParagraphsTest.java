@@ -51,11 +51,11 @@ class ParagraphsTest {
         " . . ", "x . \u00a0. y", "\u00a0 A . B \u3000", "Ab.C . D.E"));
     TokenizedCorpus fast = TokenizedCorpus.of(lines);
     List<List<List<String>>> slow = Paragraphs.fromLines(lines);
-    assertThat(fast.paragraphs.length).isEqualTo(slow.size());
+    assertThat(fast.paragraphs()).isEqualTo(slow.size());
     for (int p = 0; p < slow.size(); p++) {
-      assertThat(fast.paragraphs[p].length).isEqualTo(slow.get(p).size());
+      assertThat(fast.sentences(p)).isEqualTo(slow.get(p).size());
       for (int s = 0; s < slow.get(p).size(); s++) {
-        int[] ids = fast.paragraphs[p][s];
+        int[] ids = fast.sentence(p, s, null);
         List<String> words = java.util.Arrays.stream(ids).mapToObj(fast.table::token).toList();
         assertThat(words).as("paragraph %d sentence %d", p, s).isEqualTo(slow.get(p).get(s));
       }

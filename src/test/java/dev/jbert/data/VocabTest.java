@@ -41,7 +41,7 @@ class VocabTest {
   @Test
   void fastPathFromTokenCountsEqualsBuild() {
     TokenizedCorpus corpus = TokenizedCorpus.of(List.of("b a c . a . c", "c b . d", "<unk> <unk> e . "));
-    assertThat(Vocab.fromCounts(corpus.table, corpus.counts, corpus.paragraphs, 2))
+    assertThat(Vocab.fromCounts(corpus, new int[] {0, 1, 2}, 2))
         .isEqualTo(Vocab.build(Paragraphs.fromLines(List.of("b a c . a . c", "c b . d", "<unk> <unk> e . ")), 2));
   }
 
