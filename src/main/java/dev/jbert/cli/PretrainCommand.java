@@ -1,5 +1,6 @@
 package dev.jbert.cli;
 
+import dev.jbert.data.ExampleCache;
 import dev.jbert.data.PretrainingCorpus;
 import dev.jbert.data.Tokenizer;
 import dev.jbert.dist.ProcessGroup;
@@ -155,7 +156,8 @@ public final class PretrainCommand implements Callable<Integer> {
     CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
     // a resume without --data reads the run's own corpus
     Pretraining.Builder b = Pretraining.builder()
-        .corpus(dataOptions.spec(resume == null ? dataOptions.paths(err) : dataOptions.data));
+        .corpus(dataOptions.spec(resume == null ? dataOptions.paths(err) : dataOptions.data))
+        .cache(dataOptions.exampleCache());
     if (parsed.hasMatchedOption("--max-len")) {
       b.maxLen(dataOptions.maxLen);
     }
@@ -325,6 +327,12 @@ public final class PretrainCommand implements Callable<Integer> {
       err.printf(Locale.ROOT, "data: %d training pairs, %d validation pairs, vocabulary %d (%.1f s)%n",
           trainPairs, validPairs, vocabSize, seconds);
       err.printf("run folder: %s%n", run.dir());
+      err.flush();
+    }
+
+    @Override
+    public void onCache(ExampleCache.Use use) {
+      err.println(DataOptions.cacheLine(use));
       err.flush();
     }
 

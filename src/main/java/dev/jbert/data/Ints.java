@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 
 /**
  * Int32 values indexed by a long: one heap array, or a file mapped read-only, so the token ids and example records of
@@ -155,6 +156,7 @@ final class Ints {
     private final Path file;
     private final FileChannel channel;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    private final CRC32C crc = new CRC32C();
 
     ToFile(Path file) {
       this.file = file;
@@ -191,6 +193,7 @@ final class Ints {
 
     private void flush() {
       buffer.flip();
+      crc.update(buffer.duplicate());
       try {
         while (buffer.hasRemaining()) {
           channel.write(buffer);
@@ -200,6 +203,12 @@ final class Ints {
             + " (check that the disk has room)", e);
       }
       buffer.clear();
+    }
+
+    /** The CRC-32C of everything written so far. */
+    long crc32c() {
+      flush();
+      return crc.getValue();
     }
 
     /** Writes {@code bytes} after the ints (a cache file's footer). */

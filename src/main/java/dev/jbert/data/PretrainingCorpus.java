@@ -198,18 +198,50 @@ public final class PretrainingCorpus {
 
   /** The training examples with a given tokenizer (a resumed run's own); null: d2l's words, their vocabulary built. */
   public PretrainingDataset buildTrain(DataConfig config, Tokenizer tokenizer) {
-    if (wikitext != null) {
+    return buildTrain(config, tokenizer, null);
+  }
+
+  /**
+   * The training examples with a given tokenizer (null: d2l's words, their vocabulary built), read from
+   * {@code cache} when it holds them, else streamed from the text into it: the text, its tokens and the examples never
+   * sit on the heap, whatever the corpus's size. A null {@code cache} builds them in memory.
+   */
+  public PretrainingDataset buildTrain(DataConfig config, Tokenizer tokenizer, ExampleCache cache) {
+    PretrainingDataset d;
+    if (cache == null) {
       // a kept WikiText line always holds two sentences
-      return PretrainingDataset.build(wikitext, tokenizer, config);
+      d = wikitext != null ? PretrainingDataset.build(wikitext, tokenizer, config)
+          : PretrainingDataset.buildDocuments(train, tokenizer, config, sha256);
+    } else {
+      String key = ExampleCache.key(sha256, "format " + spec.format() + " locale " + spec.locale()
+          + " valid_share " + spec.validShare(), config, tokenizer);
+      d = cache.dataset(key, config, tokenizer, (tokensFile, records) -> {
+        try (Ints.ToFile tokens = Ints.Writer.toFile(tokensFile)) {
+          TokenizedCorpus.Builder b = new TokenizedCorpus.Builder(tokenizer, tokens);
+          if (wikitext != null) {
+            wikitext.forEachTrainLine(b::wikiTextLine);
+          } else {
+            train.forEach(b::document);
+          }
+          PretrainingDataset.Built built = PretrainingDataset.build(b.finish(), tokenizer, config, () -> sha256,
+              wikitext == null, records);
+          checkPairs(built.draws(), built.stats()); // before the file is renamed into place
+          return built;
+        }
+      });
     }
-    PretrainingDataset d = PretrainingDataset.buildDocuments(train, tokenizer, config, sha256);
-    if (d.draws().pairsDrawn() == 0) {
-      throw new JbertException("the corpus gives no sentence pair: each of its " + d.stats().documents()
+    checkPairs(d.draws(), d.stats());
+    return d;
+  }
+
+  /** A corpus without two sentences in a row in any document gives no pair to train on. */
+  private void checkPairs(PretrainingDataset.DrawCounts draws, DatasetStats stats) {
+    if (draws.pairsDrawn() == 0) {
+      throw new JbertException("the corpus gives no sentence pair: each of its " + stats.documents()
           + " documents has one sentence, and next-sentence prediction needs two in a row ("
           + (format() == CorpusFormat.DOCUMENTS ? "documents format: one sentence per line, a blank line between"
               + " documents" : "text format: a paragraph of two sentences or more") + ")");
     }
-    return d;
   }
 
   /**

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.RandomAccess;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
@@ -46,6 +47,7 @@ public final class PretrainingDataset {
   private final Source source; // null when the examples came from a cache file without their text
   private final DrawCounts draws;
   private final DatasetStats stats;
+  private final ExampleCache.Use cache; // null: built in memory
 
   /**
    * Counts of the random draws, before the max_len drop for the NSP pairs (spec section 4: the 0.5 holds there).
@@ -77,11 +79,16 @@ public final class PretrainingDataset {
     }
   }
 
-  /** What a build gives besides its records. */
-  record Built(Tokenizer vocab, DrawCounts draws, DatasetStats stats, Source source) {}
+  /**
+   * What a build gives besides its records.
+   *
+   * @param source the text the pairs were drawn from; null for examples read back from a cache file
+   * @param fromText whether the vocabulary was built from the text (d2l's words), not given
+   */
+  record Built(Tokenizer vocab, DrawCounts draws, DatasetStats stats, Source source, boolean fromText) {}
 
   private PretrainingDataset(DataConfig config, Tokenizer vocab, ExampleRecords records, Source source,
-      DrawCounts draws, DatasetStats stats) {
+      DrawCounts draws, DatasetStats stats, ExampleCache.Use cache) {
     this.config = config;
     this.vocab = vocab;
     this.masker = new MaskedLm(config.masking(), vocab);
@@ -89,12 +96,13 @@ public final class PretrainingDataset {
     this.source = source;
     this.draws = draws;
     this.stats = stats;
+    this.cache = cache;
   }
 
   /** The dataset of the records a build wrote ({@code built.source()} null: read back from a cache file). */
-  static PretrainingDataset of(DataConfig config, Built built, Ints records) {
+  static PretrainingDataset of(DataConfig config, Built built, Ints records, ExampleCache.Use cache) {
     return new PretrainingDataset(config, built.vocab, new ExampleRecords(records, config.maxLen(), config.maxPreds()),
-        built.source, built.draws, built.stats);
+        built.source, built.draws, built.stats, cache);
   }
 
   /** Builds the vocabulary from these lines (min_freq of the config), then the examples: the training split. */
@@ -142,7 +150,7 @@ public final class PretrainingDataset {
       Supplier<String> sha, boolean documents) {
     Ints.Writer out = Ints.Writer.inMemory();
     Built built = build(corpus, tokenizer, config, sha, documents, out);
-    return of(config, built, out.finish());
+    return of(config, built, out.finish(), null);
   }
 
   /**
@@ -219,7 +227,7 @@ public final class PretrainingDataset {
     DatasetStats stats = new DatasetStats(v.size(), n, corpus.sentenceCount(), tokens,
         unknown / (double) Math.max(1, tokens), (int) examples, validLen / e, preds / e, next / e,
         v.tokens().subList(0, Math.min(VOCAB_HEAD, v.size())), seconds, checksum);
-    return new Built(v, draws, stats, source);
+    return new Built(v, draws, stats, source, vocab == null);
   }
 
   private record ParagraphExamples(List<ExampleRecords.Compact> examples, List<int[]> sources, long[] counts) {}
@@ -374,6 +382,11 @@ public final class PretrainingDataset {
     public int size() {
       return records.size();
     }
+  }
+
+  /** The cache file the examples are mapped from, and whether it was reused; empty when built in memory. */
+  public Optional<ExampleCache.Use> cache() {
+    return Optional.ofNullable(cache);
   }
 
   public DatasetStats stats() {

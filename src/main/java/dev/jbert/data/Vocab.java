@@ -152,6 +152,14 @@ public final class Vocab implements Tokenizer {
     return counts;
   }
 
+  /** The vocabulary of these tokens (id = index), which must start with {@link #RESERVED}. */
+  static Vocab of(List<String> tokens) {
+    if (tokens.size() < RESERVED.size() || !tokens.subList(0, RESERVED.size()).equals(RESERVED)) {
+      throw new IllegalArgumentException("a d2l vocabulary starts with " + String.join(" ", RESERVED));
+    }
+    return new Vocab(tokens);
+  }
+
   /** Reads {@code vocab.txt}: one token a line, id = line number (from 0). */
   public static Vocab load(Path vocabTxt) {
     List<String> lines;
