@@ -266,7 +266,7 @@ public final class PretrainingCorpus {
   public TrainedVocab trainWordPiece(VocabConfig config) {
     WordPieceTrainer trainer = new WordPieceTrainer(config);
     if (wikitext != null) {
-      wikitext.trainLines().forEach(trainer::add);
+      wikitext.forEachTrainLine(trainer::add);
     } else {
       train.forEach(document -> document.forEach(trainer::add));
     }
