@@ -15,6 +15,8 @@ import java.util.RandomAccess;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Spec sections 2-6 as one pure stage: corpus lines (or documents of sentences) + {@link DataConfig} to padded
@@ -25,6 +27,7 @@ import java.util.stream.IntStream;
  */
 public final class PretrainingDataset {
   private static final int VOCAB_HEAD = 12;
+  private static final Logger LOG = LoggerFactory.getLogger(PretrainingDataset.class);
 
   /** Where the b of a "not next" pair comes from. */
   private enum RandomSentence {
@@ -188,6 +191,7 @@ public final class PretrainingDataset {
       unknown = corpus.unknownTokens();
     }
     Source source = new Source(corpus, order, remap);
+    long vocabDone = System.nanoTime();
 
     MaskedLm masker = new MaskedLm(config.masking(), v);
     long[] counts = new long[5];
@@ -220,6 +224,8 @@ public final class PretrainingDataset {
       throw new JbertException("the corpus gives " + examples + " examples, more than 2^31 - 1: split it");
     }
     DrawCounts draws = new DrawCounts(counts[0], counts[1], counts[2], counts[3], counts[4]);
+    LOG.debug("shuffle and vocabulary {} s, {} examples {} s", (vocabDone - start) / 1e9, examples,
+        (System.nanoTime() - vocabDone) / 1e9);
     String checksum = sha.get();
     double seconds = (System.nanoTime() - start) / 1e9;
     double e = Math.max(1, examples);

@@ -4,8 +4,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinTask;
 import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Text as token numbers, streamed: WikiText lines (d2l's kept lines and sentence split, spec section 2) or documents of
@@ -15,11 +17,12 @@ import java.util.stream.IntStream;
  * ids, and there is no table. Paragraphs (kept lines or documents) stay in the order they came in.
  *
  * <p>The text is tokenized in batches, each split into chunks that the cores tokenize at once (each with a table of
- * its own, merged in order afterwards, so the numbering is that of one sequential pass), while the next batch is read.
+ * its own, merged in order afterwards, so the numbering is that of one sequential pass) while the next batch is read.
  */
 final class TokenizedCorpus {
   /** Text per batch: enough to keep the cores busy, little enough to stay a small part of the heap. */
-  private static final int BATCH_CHARS = 4 << 20;
+  private static final int BATCH_CHARS = 2 << 20;
+  private static final Logger LOG = LoggerFactory.getLogger(TokenizedCorpus.class);
 
   final TokenTable table; // null: the tokens are a tokenizer's ids
   final int[] counts; // occurrences per table id; null without a table
@@ -129,7 +132,8 @@ final class TokenizedCorpus {
     private long unknown;
     private List<Item> batch = new ArrayList<>();
     private long batchChars;
-    private CompletableFuture<List<Chunk>> pending;
+    private List<ForkJoinTask<Chunk>> pending;
+    private final long start = System.nanoTime();
 
     /** {@code tokenizer}: null or d2l's words for table numbers, else its ids. */
     Builder(Tokenizer tokenizer, Ints.Writer out) {
@@ -164,18 +168,31 @@ final class TokenizedCorpus {
       }
     }
 
-    /** Merges the batch before, starts tokenizing this one. */
+    /**
+     * Merges the batch before, then forks this one's chunks: the pool's threads tokenize them while this thread reads
+     * the next batch, and what they have not started when it comes back this thread tokenizes itself.
+     */
     private void flush() {
       merge();
       List<Item> items = batch;
       batch = new ArrayList<>();
       batchChars = 0;
-      pending = CompletableFuture.supplyAsync(() -> tokenize(items));
+      int n = items.size();
+      int chunks = Math.max(1, Math.min(n / 64 + 1, 2 * Runtime.getRuntime().availableProcessors()));
+      pending = new ArrayList<>(chunks);
+      for (int c = 0; c < chunks; c++) {
+        List<Item> part = items.subList((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+        pending.add(ForkJoinTask.adapt(() -> chunk(part)).fork());
+      }
     }
 
     private void merge() {
       if (pending != null) {
-        pending.join().forEach(this::append);
+        // the last forked first: a task not yet taken is unforked and run here; the pool takes them from the front
+        for (int c = pending.size() - 1; c >= 0; c--) {
+          pending.get(c).join();
+        }
+        pending.forEach(task -> append(task.join()));
         pending = null;
       }
     }
@@ -185,18 +202,11 @@ final class TokenizedCorpus {
       merge();
       long[] starts = Arrays.copyOf(sentenceStart, sentences + 1);
       starts[sentences] = out.size();
+      LOG.debug("{} paragraphs, {} tokens tokenized in {} s", paragraphs, out.size(), (System.nanoTime() - start) / 1e9);
       int[] paragraphStarts = Arrays.copyOf(paragraphStart, paragraphs + 1);
       paragraphStarts[paragraphs] = sentences;
       return new TokenizedCorpus(table, table == null ? null : Arrays.copyOf(counts, table.size()), out.finish(),
           starts, paragraphStarts, table == null ? unknown : -1);
-    }
-
-    private List<Chunk> tokenize(List<Item> items) {
-      int n = items.size();
-      int chunks = Math.max(1, Math.min(n / 256 + 1, 4 * Runtime.getRuntime().availableProcessors()));
-      return IntStream.range(0, chunks).parallel()
-          .mapToObj(c -> chunk(items.subList((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks))))
-          .toList();
     }
 
     private Chunk chunk(List<Item> items) {
