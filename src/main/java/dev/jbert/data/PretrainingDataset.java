@@ -149,6 +149,11 @@ public final class PretrainingDataset {
     return inMemory(b.finish(), tokenizer, config, corpus::trainSha256, false);
   }
 
+  /** The examples of documents already tokenized (in memory), as {@link #buildDocuments}. */
+  static PretrainingDataset build(TokenizedCorpus documents, Tokenizer tokenizer, DataConfig config, String sha256) {
+    return inMemory(documents, tokenizer, config, () -> sha256, true);
+  }
+
   private static PretrainingDataset inMemory(TokenizedCorpus corpus, Tokenizer tokenizer, DataConfig config,
       Supplier<String> sha, boolean documents) {
     Ints.Writer out = Ints.Writer.inMemory();
