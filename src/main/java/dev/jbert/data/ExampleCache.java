@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Built examples kept on disk ({@code $JBERT_HOME/cache/examples}), one file per key: the corpus's SHA-256 and every
- * setting that changes the examples. The file holds the {@link ExampleRecords}, then a JSON footer (the key, the
+ * setting that changes the examples. The file holds the {@link ExampleRecords} and their index, then a JSON footer (the key, the
  * statistics, the draw counts, the vocabulary built, a CRC-32C of the records), then the footer's length and a magic
  * number. It is written under a temporary name and renamed, so a file with the name is whole; one that is truncated,
  * corrupt or of another key is rebuilt. The records are memory-mapped, so the heap holds none of them.
@@ -34,7 +34,7 @@ public final class ExampleCache {
   private static final byte[] MAGIC = "JBERTEX1".getBytes(StandardCharsets.US_ASCII);
   private static final int TRAILER = Long.BYTES + MAGIC.length;
   /** Changes whenever the records or the build's draws change, so that older files are not read. */
-  static final int VERSION = 1;
+  static final int VERSION = 2;
 
   private final Path dir;
 
@@ -70,7 +70,7 @@ public final class ExampleCache {
    *
    * @param vocab the vocabulary the build made (d2l's words), null when a tokenizer was given
    */
-  record Footer(int version, String key, int maxLen, int maxPreds, long records, long crc32c, DatasetStats stats,
+  record Footer(int version, String key, int maxLen, int maxPreds, long ints, long crc32c, DatasetStats stats,
       PretrainingDataset.DrawCounts draws, List<String> vocab) {}
 
   /** The file of {@code key}. */
@@ -103,12 +103,12 @@ public final class ExampleCache {
       tmp = AtomicFiles.newTemporary(file);
       tokens = AtomicFiles.newTemporary(dir.resolve(file.getFileName() + ".tokens"));
       PretrainingDataset.Built built;
-      long records;
+      long ints;
       try (Ints.ToFile out = Ints.Writer.toFile(tmp)) {
         built = build.build(tokens, out);
-        records = built.stats().examples();
+        ints = out.size();
         long crc = out.crc32c();
-        Footer footer = new Footer(VERSION, key, config.maxLen(), config.maxPreds(), records, crc, built.stats(),
+        Footer footer = new Footer(VERSION, key, config.maxLen(), config.maxPreds(), ints, crc, built.stats(),
             built.draws(), built.fromText() ? built.vocab().tokens() : null);
         byte[] json = Json.mapper().writeValueAsBytes(footer);
         out.putBytes(json);
@@ -117,8 +117,7 @@ public final class ExampleCache {
         out.putBytes(trailer.array());
       }
       AtomicFiles.moveIntoPlace(tmp, file);
-      Ints ints = Ints.map(file, records * ExampleRecords.recordInts(config.maxLen(), config.maxPreds()));
-      return PretrainingDataset.of(config, built, ints, new Use(file, false));
+      return PretrainingDataset.of(config, built, Ints.map(file, ints), new Use(file, false));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("the footer is plain data", e);
     } catch (IOException e) {
@@ -150,8 +149,7 @@ public final class ExampleCache {
       ByteBuffer json = ByteBuffer.allocate((int) jsonLength);
       channel.read(json, size - TRAILER - jsonLength);
       footer = Json.mapper().readValue(json.array(), Footer.class);
-      long recordBytes = footer.records() * ExampleRecords.recordInts(config.maxLen(), config.maxPreds())
-          * (long) Integer.BYTES;
+      long recordBytes = footer.ints() * Integer.BYTES;
       if (footer.version() != VERSION || !footer.key().equals(key) || footer.maxLen() != config.maxLen()
           || footer.maxPreds() != config.maxPreds()) {
         throw new IOException("written for other settings or by another version");
@@ -170,7 +168,7 @@ public final class ExampleCache {
       }
       vocab = Vocab.of(footer.vocab());
     }
-    Ints ints = Ints.map(file, footer.records() * ExampleRecords.recordInts(config.maxLen(), config.maxPreds()));
+    Ints ints = Ints.map(file, footer.ints());
     LOG.debug("reusing the cached examples {}", file);
     return PretrainingDataset.of(config, new PretrainingDataset.Built(vocab, footer.draws(), footer.stats(), null,
         false), ints, new Use(file, true));

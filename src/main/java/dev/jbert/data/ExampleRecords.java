@@ -4,11 +4,12 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * The examples as fixed-size int32 records, on the heap or in a mapped cache file ({@link ExampleCache}), so that
- * example {@code i} is found without an index. A record is {@code valid_len, b_start, num_preds, is_next}, the
- * example's source {@code (paragraph, sentence)} of a and of b, then the token ids padded to max_len, the prediction
- * positions and their labels, each padded with 0 to max_preds: everything {@link PretrainingExample} holds, the
- * segments and weights being functions of the lengths.
+ * The examples as int32 records, on the heap or in a mapped cache file ({@link ExampleCache}), each as long as its
+ * pair: {@code valid_len, b_start, num_preds, is_next}, the example's source {@code (paragraph, sentence)} of a and of
+ * b, the token ids, the prediction positions and their labels; everything {@link PretrainingExample} holds, the
+ * segments, weights and padding being functions of the lengths (padded records would take 2.7 KB a pair at max_len
+ * 512). An index after the records holds each record's first int as a long (low, then high int), so example
+ * {@code i} is found at once.
  */
 final class ExampleRecords {
   private static final int VALID_LEN = 0;
@@ -21,78 +22,89 @@ final class ExampleRecords {
   private final Ints ints;
   private final int maxLen;
   private final int maxPreds;
-  private final int recordInts;
+  private final int pad;
   private final int size;
+  private final long index;
 
-  ExampleRecords(Ints ints, int maxLen, int maxPreds) {
+  /** {@code count} records followed by their index, as {@link Writer} wrote them; {@code pad} pads the tokens. */
+  ExampleRecords(Ints ints, int count, int maxLen, int maxPreds, int pad) {
     this.ints = ints;
+    this.pad = pad;
     this.maxLen = maxLen;
     this.maxPreds = maxPreds;
-    this.recordInts = recordInts(maxLen, maxPreds);
-    long n = ints.size() / recordInts;
-    if (n * recordInts != ints.size() || n > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(ints.size() + " ints are not whole records of " + recordInts);
+    this.size = count;
+    this.index = ints.size() - 2L * count;
+    if (index < 0) {
+      throw new IllegalArgumentException(ints.size() + " ints cannot hold the index of " + count + " records");
     }
-    this.size = (int) n;
-  }
-
-  static int recordInts(int maxLen, int maxPreds) {
-    return HEADER + maxLen + 2 * maxPreds;
   }
 
   int size() {
     return size;
   }
 
-  /** Appends one example; {@code record} is scratch space of {@link #recordInts} ints. */
-  static void write(Ints.Writer out, Compact e, int[] source, int maxLen, int maxPreds, int pad, int[] record) {
-    Arrays.fill(record, 0);
-    record[VALID_LEN] = e.tokens.length;
-    record[B_START] = e.bStart;
-    record[NUM_PREDS] = e.predPositions.length;
-    record[IS_NEXT] = e.isNext ? 1 : 0;
-    System.arraycopy(source, 0, record, SOURCE, 4);
-    System.arraycopy(e.tokens, 0, record, HEADER, e.tokens.length);
-    Arrays.fill(record, HEADER + e.tokens.length, HEADER + maxLen, pad);
-    System.arraycopy(e.predPositions, 0, record, HEADER + maxLen, e.predPositions.length);
-    System.arraycopy(e.labels, 0, record, HEADER + maxLen + maxPreds, e.labels.length);
-    out.add(record, 0, record.length);
+  /** Appends records, then their index. */
+  static final class Writer {
+    private final Ints.Writer out;
+    private long[] starts = new long[1 << 10];
+    private int count;
+
+    Writer(Ints.Writer out) {
+      this.out = out;
+    }
+
+    void add(Compact e, int[] source) {
+      if (count == starts.length) {
+        starts = java.util.Arrays.copyOf(starts, count * 2);
+      }
+      starts[count++] = out.size();
+      out.add(e.tokens.length);
+      out.add(e.bStart);
+      out.add(e.predPositions.length);
+      out.add(e.isNext ? 1 : 0);
+      out.add(source, 0, 4);
+      out.add(e.tokens, 0, e.tokens.length);
+      out.add(e.predPositions, 0, e.predPositions.length);
+      out.add(e.labels, 0, e.labels.length);
+    }
+
+    /** Writes the index; the records written. */
+    int finish() {
+      for (int i = 0; i < count; i++) {
+        out.add((int) starts[i]);
+        out.add((int) (starts[i] >>> 32));
+      }
+      return count;
+    }
   }
 
   private int[] record(int i) {
-    int[] r = new int[recordInts];
-    ints.get((long) i * recordInts, r, 0, recordInts);
+    long at = (ints.get(index + 2L * i) & 0xffffffffL) | ((long) ints.get(index + 2L * i + 1) << 32);
+    int[] head = new int[HEADER];
+    ints.get(at, head, 0, HEADER);
+    int[] r = Arrays.copyOf(head, HEADER + head[VALID_LEN] + 2 * head[NUM_PREDS]);
+    ints.get(at + HEADER, r, HEADER, r.length - HEADER);
     return r;
   }
 
   /** Example {@code i} as it was built, padded. */
   PretrainingExample example(int i) {
-    int[] r = record(i);
-    int validLen = r[VALID_LEN];
-    int n = r[NUM_PREDS];
-    int aLength = r[B_START] - SentencePair.bStart(0);
-    float[] weights = new float[maxPreds];
-    Arrays.fill(weights, 0, n, 1f);
-    return new PretrainingExample(Arrays.copyOfRange(r, HEADER, HEADER + maxLen),
-        SentencePair.segments(aLength, validLen - r[B_START] - 1, maxLen), validLen,
-        Arrays.copyOfRange(r, HEADER + maxLen, HEADER + maxLen + maxPreds), weights,
-        Arrays.copyOfRange(r, HEADER + maxLen + maxPreds, HEADER + maxLen + 2 * maxPreds), r[IS_NEXT] != 0);
+    return compact(i).padded(maxLen, maxPreds, pad);
   }
 
   /** Example {@code i} without its padding. */
   Compact compact(int i) {
     int[] r = record(i);
+    int len = r[VALID_LEN];
     int n = r[NUM_PREDS];
-    return new Compact(Arrays.copyOfRange(r, HEADER, HEADER + r[VALID_LEN]), r[B_START],
-        Arrays.copyOfRange(r, HEADER + maxLen, HEADER + maxLen + n),
-        Arrays.copyOfRange(r, HEADER + maxLen + maxPreds, HEADER + maxLen + maxPreds + n), r[IS_NEXT] != 0);
+    return new Compact(Arrays.copyOfRange(r, HEADER, HEADER + len), r[B_START],
+        Arrays.copyOfRange(r, HEADER + len, HEADER + len + n), Arrays.copyOfRange(r, HEADER + len + n, HEADER + len
+        + 2 * n), r[IS_NEXT] != 0);
   }
 
   /** Paragraph and sentence of a, paragraph and sentence of b (paragraphs in shuffled order). */
   int[] source(int i) {
-    int[] s = new int[4];
-    ints.get((long) i * recordInts + SOURCE, s, 0, 4);
-    return s;
+    return Arrays.copyOfRange(record(i), SOURCE, SOURCE + 4);
   }
 
   /**

@@ -104,8 +104,8 @@ public final class PretrainingDataset {
 
   /** The dataset of the records a build wrote ({@code built.source()} null: read back from a cache file). */
   static PretrainingDataset of(DataConfig config, Built built, Ints records, ExampleCache.Use cache) {
-    return new PretrainingDataset(config, built.vocab, new ExampleRecords(records, config.maxLen(), config.maxPreds()),
-        built.source, built.draws, built.stats, cache);
+    return new PretrainingDataset(config, built.vocab, new ExampleRecords(records, built.stats.examples(),
+        config.maxLen(), config.maxPreds(), built.vocab.specials().pad()), built.source, built.draws, built.stats, cache);
   }
 
   /** Builds the vocabulary from these lines (min_freq of the config), then the examples: the training split. */
@@ -163,7 +163,7 @@ public final class PretrainingDataset {
 
   /**
    * Spec sections 3-6 over tokenized text: the paragraph shuffle, the vocabulary (d2l's words), then each paragraph's
-   * pairs and masks, written to {@code out} as {@link ExampleRecords} in paragraph order. Only a block of paragraphs'
+   * pairs and masks, written to {@code out} as {@link ExampleRecords} in paragraph order, then their index. Only a block of paragraphs'
    * examples is on the heap at a time.
    *
    * @param documents whether the paragraphs are documents (a "not next" b comes from another document, as Google's
@@ -204,7 +204,7 @@ public final class PretrainingDataset {
     long validLen = 0;
     long preds = 0;
     long next = 0;
-    int[] record = new int[ExampleRecords.recordInts(config.maxLen(), config.maxPreds())];
+    ExampleRecords.Writer records = new ExampleRecords.Writer(out);
     for (int from = 0; from < n; from += PARAGRAPH_BLOCK) {
       List<ParagraphExamples> built = IntStream.range(from, Math.min(n, from + PARAGRAPH_BLOCK)).parallel()
           .mapToObj(i -> buildParagraph(i, source, masker, config, randomSentence,
@@ -213,8 +213,7 @@ public final class PretrainingDataset {
       for (ParagraphExamples p : built) {
         for (int k = 0; k < p.examples.size(); k++) {
           ExampleRecords.Compact e = p.examples.get(k);
-          ExampleRecords.write(out, e, p.sources.get(k), config.maxLen(), config.maxPreds(), v.specials().pad(),
-              record);
+          records.add(e, p.sources.get(k));
           validLen += e.tokens().length;
           preds += e.predPositions().length;
           next += e.isNext() ? 1 : 0;
@@ -228,6 +227,7 @@ public final class PretrainingDataset {
     if (examples > Integer.MAX_VALUE) {
       throw new JbertException("the corpus gives " + examples + " examples, more than 2^31 - 1: split it");
     }
+    records.finish();
     DrawCounts draws = new DrawCounts(counts[0], counts[1], counts[2], counts[3], counts[4]);
     LOG.debug("shuffle and vocabulary {} s, {} examples {} s", (vocabDone - start) / 1e9, examples,
         (System.nanoTime() - vocabDone) / 1e9);
