@@ -1,9 +1,11 @@
 package dev.jbert.data;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.jbert.AtomicFiles;
 import dev.jbert.JbertException;
-import dev.jbert.Json;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Built examples kept on disk ({@code $JBERT_HOME/cache/examples}), one file per key: the corpus's SHA-256 and every
- * setting that changes the examples. The file holds the {@link ExampleRecords} and their index, then a JSON footer (the key, the
+ * setting that changes the examples. The file holds the {@link ExampleRecords} and their index, then a footer (the key, the
  * statistics, the draw counts, the vocabulary built, a CRC-32C of the records), then the footer's length and a magic
  * number. It is written under a temporary name and renamed, so a file with the name is whole; one that is truncated,
  * corrupt or of another key is rebuilt. The records are memory-mapped, so the heap holds none of them.
@@ -66,12 +68,102 @@ public final class ExampleCache {
   }
 
   /**
-   * The footer.
+   * The footer: plain data written field by field ({@link DataOutputStream}), as a JSON library's first use costs
+   * a fifth of a second, more than the rest of a small corpus's cache.
    *
+   * @param ints the ints of the records and their index
    * @param vocab the vocabulary the build made (d2l's words), null when a tokenizer was given
    */
   record Footer(int version, String key, int maxLen, int maxPreds, long ints, long crc32c, DatasetStats stats,
-      PretrainingDataset.DrawCounts draws, List<String> vocab) {}
+      PretrainingDataset.DrawCounts draws, List<String> vocab) {
+    byte[] bytes() throws IOException {
+      ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+      DataOutputStream out = new DataOutputStream(buffer);
+      out.writeInt(version);
+      writeString(out, key);
+      out.writeInt(maxLen);
+      out.writeInt(maxPreds);
+      out.writeLong(ints);
+      out.writeLong(crc32c);
+      out.writeInt(stats.vocabSize());
+      out.writeInt(stats.documents());
+      out.writeInt(stats.sentences());
+      out.writeLong(stats.tokens());
+      out.writeDouble(stats.unknownShare());
+      out.writeInt(stats.examples());
+      out.writeDouble(stats.meanValidLen());
+      out.writeDouble(stats.meanMlmPreds());
+      out.writeDouble(stats.isNextFraction());
+      writeStrings(out, stats.vocabHead());
+      out.writeDouble(stats.seconds());
+      writeString(out, stats.corpusSha256());
+      for (long n : new long[] {draws.pairsDrawn(), draws.isNextDrawn(), draws.masked(), draws.kept(),
+          draws.randomized()}) {
+        out.writeLong(n);
+      }
+      out.writeBoolean(vocab != null);
+      if (vocab != null) {
+        writeStrings(out, vocab);
+      }
+      return buffer.toByteArray();
+    }
+
+    static Footer read(byte[] bytes) throws IOException {
+      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+      int version = in.readInt();
+      if (version != VERSION) {
+        throw new IOException("written by another version");
+      }
+      String key = readString(in);
+      int maxLen = in.readInt();
+      int maxPreds = in.readInt();
+      long ints = in.readLong();
+      long crc = in.readLong();
+      DatasetStats stats = new DatasetStats(in.readInt(), in.readInt(), in.readInt(), in.readLong(), in.readDouble(),
+          in.readInt(), in.readDouble(), in.readDouble(), in.readDouble(), readStrings(in), in.readDouble(),
+          readString(in));
+      PretrainingDataset.DrawCounts draws = new PretrainingDataset.DrawCounts(in.readLong(), in.readLong(),
+          in.readLong(), in.readLong(), in.readLong());
+      List<String> vocab = in.readBoolean() ? readStrings(in) : null;
+      if (in.available() != 0) {
+        throw new IOException("the footer has bytes after its end");
+      }
+      return new Footer(version, key, maxLen, maxPreds, ints, crc, stats, draws, vocab);
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      out.writeInt(b.length);
+      out.write(b);
+    }
+
+    private static String readString(DataInputStream in) throws IOException {
+      int n = in.readInt();
+      if (n < 0 || n > in.available()) {
+        throw new IOException("a string runs past the footer");
+      }
+      return new String(in.readNBytes(n), StandardCharsets.UTF_8);
+    }
+
+    private static void writeStrings(DataOutputStream out, List<String> strings) throws IOException {
+      out.writeInt(strings.size());
+      for (String s : strings) {
+        writeString(out, s);
+      }
+    }
+
+    private static List<String> readStrings(DataInputStream in) throws IOException {
+      int n = in.readInt();
+      if (n < 0 || n > in.available()) {
+        throw new IOException("a list runs past the footer");
+      }
+      List<String> strings = new java.util.ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        strings.add(readString(in));
+      }
+      return strings;
+    }
+  }
 
   /** The file of {@code key}. */
   Path file(String key) {
@@ -110,16 +202,14 @@ public final class ExampleCache {
         long crc = out.crc32c();
         Footer footer = new Footer(VERSION, key, config.maxLen(), config.maxPreds(), ints, crc, built.stats(),
             built.draws(), built.fromText() ? built.vocab().tokens() : null);
-        byte[] json = Json.mapper().writeValueAsBytes(footer);
-        out.putBytes(json);
+        byte[] footerBytes = footer.bytes();
+        out.putBytes(footerBytes);
         ByteBuffer trailer = ByteBuffer.allocate(TRAILER).order(ByteOrder.LITTLE_ENDIAN);
-        trailer.putLong(json.length).put(MAGIC);
+        trailer.putLong(footerBytes.length).put(MAGIC);
         out.putBytes(trailer.array());
       }
       AtomicFiles.moveIntoPlace(tmp, file);
       return PretrainingDataset.of(config, built, Ints.map(file, ints), new Use(file, false));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("the footer is plain data", e);
     } catch (IOException e) {
       throw new JbertException("cannot write the example cache " + file + ": " + e.getMessage()
           + " (check that the folder is writable and the disk has room, or pass --cache none)", e);
@@ -140,21 +230,21 @@ public final class ExampleCache {
       ByteBuffer trailer = ByteBuffer.allocate(TRAILER).order(ByteOrder.LITTLE_ENDIAN);
       channel.read(trailer, size - TRAILER);
       trailer.flip();
-      long jsonLength = trailer.getLong();
+      long footerLength = trailer.getLong();
       byte[] magic = new byte[MAGIC.length];
       trailer.get(magic);
-      if (!Arrays.equals(magic, MAGIC) || jsonLength <= 0 || jsonLength > size - TRAILER) {
+      if (!Arrays.equals(magic, MAGIC) || footerLength <= 0 || footerLength > size - TRAILER) {
         throw new IOException("no footer: the file is truncated or not a jbert example cache");
       }
-      ByteBuffer json = ByteBuffer.allocate((int) jsonLength);
-      channel.read(json, size - TRAILER - jsonLength);
-      footer = Json.mapper().readValue(json.array(), Footer.class);
+      ByteBuffer footerBuffer = ByteBuffer.allocate((int) footerLength);
+      channel.read(footerBuffer, size - TRAILER - footerLength);
+      footer = Footer.read(footerBuffer.array());
       long recordBytes = footer.ints() * Integer.BYTES;
       if (footer.version() != VERSION || !footer.key().equals(key) || footer.maxLen() != config.maxLen()
           || footer.maxPreds() != config.maxPreds()) {
         throw new IOException("written for other settings or by another version");
       }
-      if (recordBytes + jsonLength + TRAILER != size) {
+      if (recordBytes + footerLength + TRAILER != size) {
         throw new IOException("its length does not match its footer");
       }
       if (crc32c(channel, recordBytes) != footer.crc32c()) {
