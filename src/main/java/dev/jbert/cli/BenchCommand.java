@@ -3,6 +3,8 @@ package dev.jbert.cli;
 import dev.jbert.JbertException;
 import dev.jbert.Json;
 import dev.jbert.Precision;
+import dev.jbert.data.DataConfig;
+import dev.jbert.data.PretrainingCorpus;
 import dev.jbert.data.PretrainingDataset;
 import dev.jbert.dist.ProcessGroup;
 import dev.jbert.model.BertConfig;
@@ -99,7 +101,10 @@ public final class BenchCommand implements Callable<Integer> {
     // one device per process: the k-th worker of a machine takes the k-th device of --device
     String on = devices.get(group == null ? 0 : group.world().localRank() % devices.size());
     Precision runs = precision.resolve(on, err);
-    PretrainingDataset data = dataOptions.openCorpus(err).buildTrain(dataOptions.config());
+    PretrainingCorpus corpus = dataOptions.openCorpus(err);
+    DataConfig config = dataOptions.config();
+    PretrainingDataset data = corpus.buildTrain(config, corpus.tokenizer(config.tokenizer()),
+        dataOptions.exampleCache());
     TrainConfig train = TrainConfig.builder().batchSize(batchSize).steps(warmup + steps)
         .seed(dataOptions.config().seed()).mlmAllSlots(mlmAllSlots).microBatches(microBatches).precision(runs).build();
     BertConfig size = Preset.named(preset).model(data.vocab().size());

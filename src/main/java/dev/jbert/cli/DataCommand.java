@@ -45,7 +45,8 @@ public final class DataCommand implements Callable<Integer> {
     DataConfig config = data.config();
     long start = System.nanoTime();
     PretrainingCorpus corpus = data.openCorpus(spec.commandLine().getErr());
-    PretrainingDataset dataset = corpus.buildTrain(config);
+    PretrainingDataset dataset = corpus.buildTrain(config, corpus.tokenizer(config.tokenizer()), data.exampleCache());
+    dataset.cache().ifPresent(use -> spec.commandLine().getErr().println(DataOptions.cacheLine(use)));
     // the validation split as pretrain evaluates it: the training vocabulary, the evaluation's seed
     Optional<DatasetStats> valid = corpus.buildValid(dataset.vocab(), config.withSeed(Evaluator.VALIDATION_SEED))
         .map(PretrainingDataset::stats);

@@ -5,6 +5,7 @@ import dev.jbert.data.CorpusLocator;
 import dev.jbert.data.CorpusSpec;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.Downloader;
+import dev.jbert.data.ExampleCache;
 import dev.jbert.data.MaskConfig;
 import dev.jbert.data.Mirror;
 import dev.jbert.data.PretrainingCorpus;
@@ -12,6 +13,7 @@ import dev.jbert.data.TokenizerConfig;
 import dev.jbert.model.BertConfig;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;
 
@@ -49,6 +51,12 @@ public final class DataOptions {
       description = "Share of the documents held out for validation when the corpus has no split and --valid is not"
           + " given: every 1/X-th document (default: " + CorpusSpec.DEFAULT_VALID_SHARE + "; none for WikiText-2).")
   Double validShare;
+
+  @Option(names = "--cache", paramLabel = "DIR",
+      description = "Folder of the example cache: the examples of a corpus and settings are built once, written"
+          + " there and memory-mapped, so the heap stays small and a second run starts at once; 'none' builds them"
+          + " in memory (default: $JBERT_HOME/cache/examples).")
+  String cache;
 
   @Option(
       names = "--max-len",
@@ -104,6 +112,20 @@ public final class DataOptions {
   public DataConfig config() {
     BertConfig.d2l(1).checkFits(maxLen); // every preset has d2l's 1000 positions
     return new DataConfig(maxLen, DataConfig.defaults().minFreq(), seed, false, masking(), tokenizerConfig());
+  }
+
+  /** The example cache {@code --cache} names; null for {@code none}. */
+  public ExampleCache exampleCache() {
+    if (cache == null) {
+      return ExampleCache.inJbertHome(System.getenv());
+    }
+    return cache.equals("none") ? null : new ExampleCache(Path.of(cache));
+  }
+
+  /** The line that says where the training examples are mapped from. */
+  static String cacheLine(ExampleCache.Use use) {
+    return use.reused() ? "examples: reused " + use.file() + " (the same corpus and settings; not rebuilt)"
+        : "examples: built and cached in " + use.file();
   }
 
   /** The masked-LM rules of the options: d2l's with what was passed changed. */

@@ -1,5 +1,6 @@
 package dev.jbert.cli;
 
+import dev.jbert.data.ExampleCache;
 import dev.jbert.data.PretrainingCorpus;
 import dev.jbert.data.Tokenizer;
 import dev.jbert.dist.ProcessGroup;
@@ -165,7 +166,8 @@ public final class PretrainCommand implements Callable<Integer> {
     CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
     // a resume without --data reads the run's own corpus
     Pretraining.Builder b = Pretraining.builder()
-        .corpus(dataOptions.spec(resume == null ? dataOptions.paths(err) : dataOptions.data));
+        .corpus(dataOptions.spec(resume == null ? dataOptions.paths(err) : dataOptions.data))
+        .cache(dataOptions.exampleCache());
     if (parsed.hasMatchedOption("--max-len")) {
       b.maxLen(dataOptions.maxLen);
     }
@@ -345,6 +347,12 @@ public final class PretrainCommand implements Callable<Integer> {
         ModelOption.noteNewHeads(err, init);
       }
       err.printf("run folder: %s%n", run.dir());
+      err.flush();
+    }
+
+    @Override
+    public void onCache(ExampleCache.Use use) {
+      err.println(DataOptions.cacheLine(use));
       err.flush();
     }
 

@@ -52,9 +52,13 @@ public final class CorpusLocator {
 
   /** {@code $JBERT_HOME/datasets/wikitext-2}, JBERT_HOME defaulting to {@code ~/.jbert}. */
   public static Path cacheDir(Map<String, String> env) {
+    return jbertHome(env).resolve("datasets").resolve("wikitext-2");
+  }
+
+  /** {@code $JBERT_HOME}, defaulting to {@code ~/.jbert}. */
+  public static Path jbertHome(Map<String, String> env) {
     String home = env.get("JBERT_HOME");
-    Path jbertHome = home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".jbert");
-    return jbertHome.resolve("datasets").resolve("wikitext-2");
+    return home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".jbert");
   }
 
   /** The shared zip relative to the working directory and to the project folder of the running jar (or classes). */

@@ -16,27 +16,9 @@ public final class Paragraphs {
 
   private Paragraphs() {}
 
-  /**
-   * The kept lines as paragraphs, in file order. A line is kept when it contains {@code " . "} (splitting the raw line
-   * gives at least 2 pieces); the paragraph is the stripped, lower-cased line split on {@code " . "} keeping empty
-   * pieces, each piece split on whitespace.
-   */
-  public static List<List<List<String>>> fromLines(List<String> lines) {
-    return lines.parallelStream().filter(Paragraphs::isKept).map(Paragraphs::paragraph).toList();
-  }
-
   /** Whether d2l keeps this line: {@code len(line.split(' . ')) >= 2}. */
   public static boolean isKept(String line) {
     return line.contains(SENTENCE_SEPARATOR);
-  }
-
-  /** One kept line as sentences of tokens. */
-  static List<List<String>> paragraph(String line) {
-    List<List<String>> sentences = new ArrayList<>();
-    for (String sentence : sentences(line.toLowerCase(Locale.ROOT))) {
-      sentences.add(words(sentence, 0, sentence.length()));
-    }
-    return sentences;
   }
 
   /**

@@ -15,6 +15,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A corpus of any {@link CorpusFormat}, opened from a {@link CorpusSpec}: the training text, the validation text when
@@ -26,12 +27,12 @@ public final class PretrainingCorpus {
   private final String detection;
   private final Corpus wikitext; // WIKITEXT only
   private final List<String> wikitextValid; // WIKITEXT with --valid only
-  private final List<List<String>> train; // documents and text: documents of sentences
-  private final List<List<String>> valid;
+  private final Documents train; // documents and text: the files, streamed again whenever they are read
+  private final List<List<String>> valid; // documents and text: read from --valid, else held out when first asked for
   private final String sha256;
 
   private PretrainingCorpus(CorpusSpec spec, String detection, Corpus wikitext, List<String> wikitextValid,
-      List<List<String>> train, List<List<String>> valid, String sha256) {
+      Documents train, List<List<String>> valid, String sha256) {
     this.spec = spec;
     this.detection = detection;
     this.wikitext = wikitext;
@@ -57,26 +58,51 @@ public final class PretrainingCorpus {
       return openWikiText(spec, format == null ? "WikiText-2's layout" : null);
     }
     List<Path> files = TextFiles.expand(spec.paths().stream().map(Path::of).toList());
-    List<List<String>> lines = readAll(files);
+    // one pass, a file's lines at a time: the checksum, the sample that detects the format, the documents' count
     MessageDigest sha = sha256();
-    for (List<String> fileLines : lines) {
+    List<String> sample = new ArrayList<>();
+    List<List<String>> undecided = new ArrayList<>(); // files read before the sample decided the format
+    long documents = 0;
+    String detection = null;
+    for (Path file : files) {
+      List<String> fileLines = new ArrayList<>();
+      TextFiles.forEachLine(file, fileLines::add);
       for (String line : fileLines) {
         sha.update(line.getBytes(StandardCharsets.UTF_8));
         sha.update((byte) '\n');
+        if (format == null && sample.size() < CorpusFormat.DETECTION_LINES && !line.isBlank()) {
+          sample.add(line);
+        }
       }
       sha.update((byte) 0); // a file ends a document: two files are not their concatenation (text has no NUL)
+      undecided.add(fileLines);
+      if (format == null && sample.size() == CorpusFormat.DETECTION_LINES) {
+        CorpusFormat.Detection d = CorpusFormat.detect(List.of(sample), spec.sentenceLocale());
+        format = d.format();
+        detection = d.reason();
+      }
+      if (format != null) {
+        for (List<String> read : undecided) {
+          documents += format.documents(read, spec.sentenceLocale()).size();
+        }
+        undecided.clear();
+      }
     }
-    String detection = null;
-    if (format == null) {
-      CorpusFormat.Detection d = CorpusFormat.detect(lines, spec.sentenceLocale());
+    if (format == null) { // fewer lines than a full sample
+      CorpusFormat.Detection d = CorpusFormat.detect(List.of(sample), spec.sentenceLocale());
       format = d.format();
       detection = d.reason();
+      for (List<String> read : undecided) {
+        documents += format.documents(read, spec.sentenceLocale()).size();
+      }
     }
-    List<List<String>> documents = documents(lines, format, spec.sentenceLocale());
-    if (documents.isEmpty()) {
+    if (documents == 0) {
       throw new JbertException("the corpus " + describe(spec.paths(), files) + " is empty: no line holds a word");
     }
-    List<List<String>> valid;
+    if (documents > Integer.MAX_VALUE) {
+      throw new JbertException("the corpus holds " + documents + " documents, more than 2^31 - 1: split it");
+    }
+    List<List<String>> valid = null;
     double share;
     if (!spec.valid().isEmpty()) {
       valid = documents(readAll(TextFiles.expand(spec.valid().stream().map(Path::of).toList())), format,
@@ -84,13 +110,34 @@ public final class PretrainingCorpus {
       share = 0;
     } else {
       share = spec.validShare() != null ? spec.validShare() : CorpusSpec.DEFAULT_VALID_SHARE;
-      valid = new ArrayList<>();
-      documents = holdOut(documents, share, valid);
     }
     CorpusSpec resolved = new CorpusSpec(absolute(spec.paths()), format.cliName(), spec.locale(),
         absolute(spec.valid()), share);
-    return new PretrainingCorpus(resolved, detection, null, null, List.copyOf(documents), List.copyOf(valid),
+    return new PretrainingCorpus(resolved, detection, null, null,
+        new Documents(files, format, spec.sentenceLocale(), (int) documents, share), valid,
         HexFormat.of().formatHex(sha.digest()));
+  }
+
+  /**
+   * The documents of the text files, read afresh on every pass (a file's lines at a time), with a share of them held
+   * out for validation: {@code floor(n * share)} documents spread evenly, the last of each run of 1/share.
+   */
+  private record Documents(List<Path> files, CorpusFormat format, Locale locale, int count, double share) {
+    int heldOut() {
+      return new HoldOut(count, share).count();
+    }
+
+    /** Calls {@code training} with each training document and {@code held} with each held-out one, in order. */
+    void forEach(Consumer<List<String>> training, Consumer<List<String>> held) {
+      HoldOut rule = new HoldOut(count, share);
+      for (Path file : files) {
+        List<String> lines = new ArrayList<>();
+        TextFiles.forEachLine(file, lines::add);
+        for (List<String> document : format.documents(lines, locale)) {
+          (rule.next() ? held : training).accept(document);
+        }
+      }
+    }
   }
 
   private static PretrainingCorpus openWikiText(CorpusSpec spec, String detection) {
@@ -152,22 +199,37 @@ public final class PretrainingCorpus {
    * and returns the others, both in corpus order.
    */
   static List<List<String>> holdOut(List<List<String>> documents, double share, List<List<String>> heldOut) {
-    int n = documents.size();
-    int count = (int) Math.floor(n * share);
-    if (count == 0) {
-      return documents;
-    }
-    List<List<String>> kept = new ArrayList<>(n - count);
-    int next = 0; // the next held-out index is floor((next + 1) * n / count) - 1
-    for (int i = 0; i < n; i++) {
-      if (next < count && i == (int) ((long) (next + 1) * n / count) - 1) {
-        heldOut.add(documents.get(i));
-        next++;
-      } else {
-        kept.add(documents.get(i));
-      }
+    HoldOut rule = new HoldOut(documents.size(), share);
+    List<List<String>> kept = new ArrayList<>();
+    for (List<String> document : documents) {
+      (rule.next() ? heldOut : kept).add(document);
     }
     return kept;
+  }
+
+  /** Which of n documents, taken in order, are held out: floor(n * share) of them, the last of each run of 1/share. */
+  static final class HoldOut {
+    private final int n;
+    private final int count;
+    private int index;
+    private int held; // the next held-out index is floor((held + 1) * n / count) - 1
+
+    HoldOut(int n, double share) {
+      this.n = n;
+      this.count = (int) Math.floor(n * share);
+    }
+
+    int count() {
+      return count;
+    }
+
+    /** Whether the next document is held out. */
+    boolean next() {
+      boolean out = held < count && index == (int) ((long) (held + 1) * n / count) - 1;
+      index++;
+      held += out ? 1 : 0;
+      return out;
+    }
   }
 
   private static List<String> absolute(List<String> paths) {
@@ -198,18 +260,55 @@ public final class PretrainingCorpus {
 
   /** The training examples with a given tokenizer (a resumed run's own); null: d2l's words, their vocabulary built. */
   public PretrainingDataset buildTrain(DataConfig config, Tokenizer tokenizer) {
-    if (wikitext != null) {
+    return buildTrain(config, tokenizer, null);
+  }
+
+  /**
+   * The training examples with a given tokenizer (null: d2l's words, their vocabulary built), read from
+   * {@code cache} when it holds them, else streamed from the text into it: the text, its tokens and the examples never
+   * sit on the heap, whatever the corpus's size. A null {@code cache} builds them in memory.
+   */
+  public PretrainingDataset buildTrain(DataConfig config, Tokenizer tokenizer, ExampleCache cache) {
+    PretrainingDataset d;
+    if (cache == null) {
       // a kept WikiText line always holds two sentences
-      return PretrainingDataset.build(wikitext, tokenizer, config);
+      if (wikitext != null) {
+        d = PretrainingDataset.build(wikitext, tokenizer, config);
+      } else {
+        TokenizedCorpus.Builder b = new TokenizedCorpus.Builder(tokenizer, Ints.Writer.inMemory());
+        train.forEach(b::document, held -> { });
+        d = PretrainingDataset.build(b.finish(), tokenizer, config, sha256);
+      }
+    } else {
+      String key = ExampleCache.key(sha256, "format " + spec.format() + " locale " + spec.locale()
+          + " valid_share " + spec.validShare(), config, tokenizer);
+      d = cache.dataset(key, config, tokenizer, (tokensFile, records) -> {
+        try (Ints.ToFile tokens = Ints.Writer.toFile(tokensFile)) {
+          TokenizedCorpus.Builder b = new TokenizedCorpus.Builder(tokenizer, tokens);
+          if (wikitext != null) {
+            wikitext.forEachTrainLine(b::wikiTextLine);
+          } else {
+            train.forEach(b::document, held -> { });
+          }
+          PretrainingDataset.Built built = PretrainingDataset.build(b.finish(), tokenizer, config, () -> sha256,
+              wikitext == null, records);
+          checkPairs(built.draws(), built.stats()); // before the file is renamed into place
+          return built;
+        }
+      });
     }
-    PretrainingDataset d = PretrainingDataset.buildDocuments(train, tokenizer, config, sha256);
-    if (d.draws().pairsDrawn() == 0) {
-      throw new JbertException("the corpus gives no sentence pair: each of its " + d.stats().documents()
+    checkPairs(d.draws(), d.stats());
+    return d;
+  }
+
+  /** A corpus without two sentences in a row in any document gives no pair to train on. */
+  private void checkPairs(PretrainingDataset.DrawCounts draws, DatasetStats stats) {
+    if (draws.pairsDrawn() == 0) {
+      throw new JbertException("the corpus gives no sentence pair: each of its " + stats.documents()
           + " documents has one sentence, and next-sentence prediction needs two in a row ("
           + (format() == CorpusFormat.DOCUMENTS ? "documents format: one sentence per line, a blank line between"
               + " documents" : "text format: a paragraph of two sentences or more") + ")");
     }
-    return d;
   }
 
   /**
@@ -234,9 +333,9 @@ public final class PretrainingCorpus {
   public TrainedVocab trainWordPiece(VocabConfig config) {
     WordPieceTrainer trainer = new WordPieceTrainer(config);
     if (wikitext != null) {
-      wikitext.trainLines().forEach(trainer::add);
+      wikitext.forEachTrainLine(trainer::add);
     } else {
-      train.forEach(document -> document.forEach(trainer::add));
+      train.forEach(document -> document.forEach(trainer::add), held -> { });
     }
     return trainer.train();
   }
@@ -247,8 +346,14 @@ public final class PretrainingCorpus {
       Optional<List<String>> lines = wikitextValid != null ? Optional.of(wikitextValid) : wikitext.validLines();
       return lines.map(l -> PretrainingDataset.build(l, vocab, config));
     }
-    return valid.isEmpty() ? Optional.empty()
-        : Optional.of(PretrainingDataset.buildDocuments(valid, vocab, config, sha256));
+    List<List<String>> documents = valid;
+    if (documents == null) {
+      List<List<String>> held = new ArrayList<>();
+      train.forEach(document -> { }, held::add);
+      documents = held;
+    }
+    return documents.isEmpty() ? Optional.empty()
+        : Optional.of(PretrainingDataset.buildDocuments(documents, vocab, config, sha256));
   }
 
   /** Where the text came from and how it is read, resolved (absolute paths, the format detected). */
@@ -272,6 +377,6 @@ public final class PretrainingCorpus {
 
   /** Documents held out or read for validation (0 for WikiText, whose split is a file). */
   public int validDocuments() {
-    return valid == null ? 0 : valid.size();
+    return train == null ? 0 : valid != null ? valid.size() : train.heldOut();
   }
 }

@@ -10,10 +10,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.RandomAccess;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Spec sections 2-6 as one pure stage: corpus lines (or documents of sentences) + {@link DataConfig} to padded
@@ -24,6 +27,7 @@ import java.util.stream.IntStream;
  */
 public final class PretrainingDataset {
   private static final int VOCAB_HEAD = 12;
+  private static final Logger LOG = LoggerFactory.getLogger(PretrainingDataset.class);
 
   /** Where the b of a "not next" pair comes from. */
   private enum RandomSentence {
@@ -36,14 +40,17 @@ public final class PretrainingDataset {
     OTHER_DOCUMENT
   }
 
+  /** Paragraphs whose examples are built at once (on all cores) before they are written out in order. */
+  private static final int PARAGRAPH_BLOCK = 1 << 12;
+
   private final DataConfig config;
   private final Tokenizer vocab;
   private final MaskedLm masker;
-  private final int[][][] paragraphs; // shuffled order, (paragraph, sentence, token id)
-  private final CompactExample[] examples;
-  private final int[][] sources; // per example: paragraph and sentence of a, paragraph and sentence of b
+  private final ExampleRecords records;
+  private final Source source; // null when the examples came from a cache file without their text
   private final DrawCounts draws;
   private final DatasetStats stats;
+  private final ExampleCache.Use cache; // null: built in memory
 
   /**
    * Counts of the random draws, before the max_len drop for the NSP pairs (spec section 4: the 0.5 holds there).
@@ -56,16 +63,49 @@ public final class PretrainingDataset {
    */
   public record DrawCounts(long pairsDrawn, long isNextDrawn, long masked, long kept, long randomized) {}
 
-  private PretrainingDataset(DataConfig config, Tokenizer vocab, MaskedLm masker, int[][][] paragraphs,
-      CompactExample[] examples, int[][] sources, DrawCounts draws, DatasetStats stats) {
+  /**
+   * The tokenized text the examples were drawn from, in the build's shuffled paragraph order.
+   *
+   * @param remap table numbers to vocabulary ids (d2l's words); null when the corpus holds the tokenizer's ids
+   */
+  record Source(TokenizedCorpus corpus, int[] order, int[] remap) {
+    int paragraphs() {
+      return order.length;
+    }
+
+    int sentences(int p) {
+      return corpus.sentences(order[p]);
+    }
+
+    int[] sentence(int p, int s) {
+      return corpus.sentence(order[p], s, remap);
+    }
+  }
+
+  /**
+   * What a build gives besides its records.
+   *
+   * @param source the text the pairs were drawn from; null for examples read back from a cache file
+   * @param fromText whether the vocabulary was built from the text (d2l's words), not given
+   */
+  record Built(Tokenizer vocab, DrawCounts draws, DatasetStats stats, Source source, boolean fromText) {}
+
+  private PretrainingDataset(DataConfig config, Tokenizer vocab, ExampleRecords records, Source source,
+      DrawCounts draws, DatasetStats stats, ExampleCache.Use cache) {
     this.config = config;
     this.vocab = vocab;
-    this.masker = masker;
-    this.paragraphs = paragraphs;
-    this.examples = examples;
-    this.sources = sources;
+    this.masker = new MaskedLm(config.masking(), vocab);
+    this.records = records;
+    this.source = source;
     this.draws = draws;
     this.stats = stats;
+    this.cache = cache;
+  }
+
+  /** The dataset of the records a build wrote ({@code built.source()} null: read back from a cache file). */
+  static PretrainingDataset of(DataConfig config, Built built, Ints records, ExampleCache.Use cache) {
+    return new PretrainingDataset(config, built.vocab, new ExampleRecords(records, built.stats.examples(),
+        config.maxLen(), config.maxPreds(), built.vocab.specials().pad()), built.source, built.draws, built.stats, cache);
   }
 
   /** Builds the vocabulary from these lines (min_freq of the config), then the examples: the training split. */
@@ -78,8 +118,7 @@ public final class PretrainingDataset {
    * WordPiece tokenizer; null builds d2l's vocabulary from these lines.
    */
   public static PretrainingDataset build(List<String> lines, Tokenizer tokenizer, DataConfig config) {
-    return build(words(tokenizer) ? TokenizedCorpus.of(lines) : TokenizedCorpus.of(lines, tokenizer), tokenizer,
-        config, () -> sha256(lines), RandomSentence.ANY_PARAGRAPH);
+    return inMemory(TokenizedCorpus.of(lines, tokenizer), tokenizer, config, () -> sha256(lines), false);
   }
 
   /**
@@ -92,14 +131,7 @@ public final class PretrainingDataset {
    */
   public static PretrainingDataset buildDocuments(
       List<List<String>> documents, Tokenizer tokenizer, DataConfig config, String sha256) {
-    return build(words(tokenizer) ? TokenizedCorpus.ofDocuments(documents)
-        : TokenizedCorpus.ofDocuments(documents, tokenizer), tokenizer, config, () -> sha256,
-        RandomSentence.OTHER_DOCUMENT);
-  }
-
-  /** Whether the text is split into d2l's words (then counted in a table and mapped to the vocabulary's ids). */
-  private static boolean words(Tokenizer tokenizer) {
-    return tokenizer == null || tokenizer.kind() == Tokenizer.Kind.WORDS;
+    return inMemory(TokenizedCorpus.ofDocuments(documents, tokenizer), tokenizer, config, () -> sha256, true);
   }
 
   /**
@@ -112,131 +144,137 @@ public final class PretrainingDataset {
 
   /** The training split of {@code corpus} with a given tokenizer (null: d2l's words, their vocabulary built). */
   public static PretrainingDataset build(Corpus corpus, Tokenizer tokenizer, DataConfig config) {
-    List<String> lines = corpus.trainLines();
-    return build(words(tokenizer) ? TokenizedCorpus.of(lines) : TokenizedCorpus.of(lines, tokenizer), tokenizer,
-        config, corpus::trainSha256, RandomSentence.ANY_PARAGRAPH);
+    TokenizedCorpus.Builder b = new TokenizedCorpus.Builder(tokenizer, Ints.Writer.inMemory());
+    corpus.forEachTrainLine(b::wikiTextLine);
+    return inMemory(b.finish(), tokenizer, config, corpus::trainSha256, false);
   }
 
-  private static PretrainingDataset build(TokenizedCorpus corpus, Tokenizer vocab, DataConfig config,
-      Supplier<String> sha, RandomSentence randomSentence) {
+  /** The examples of documents already tokenized (in memory), as {@link #buildDocuments}. */
+  static PretrainingDataset build(TokenizedCorpus documents, Tokenizer tokenizer, DataConfig config, String sha256) {
+    return inMemory(documents, tokenizer, config, () -> sha256, true);
+  }
+
+  private static PretrainingDataset inMemory(TokenizedCorpus corpus, Tokenizer tokenizer, DataConfig config,
+      Supplier<String> sha, boolean documents) {
+    Ints.Writer out = Ints.Writer.inMemory();
+    Built built = build(corpus, tokenizer, config, sha, documents, out);
+    return of(config, built, out.finish(), null);
+  }
+
+  /**
+   * Spec sections 3-6 over tokenized text: the paragraph shuffle, the vocabulary (d2l's words), then each paragraph's
+   * pairs and masks, written to {@code out} as {@link ExampleRecords} in paragraph order, then their index. Only a block of paragraphs'
+   * examples is on the heap at a time.
+   *
+   * @param documents whether the paragraphs are documents (a "not next" b comes from another document, as Google's
+   *     {@code create_pretraining_data.py} draws it) or WikiText paragraphs (d2l: from any paragraph)
+   */
+  static Built build(TokenizedCorpus corpus, Tokenizer vocab, DataConfig config, Supplier<String> sha,
+      boolean documents, Ints.Writer out) {
     long start = System.nanoTime();
-    int[][][] ids = corpus.paragraphs;
-    if (ids.length == 0) {
+    RandomSentence randomSentence = documents ? RandomSentence.OTHER_DOCUMENT : RandomSentence.ANY_PARAGRAPH;
+    int n = corpus.paragraphs();
+    if (n == 0) {
       throw new JbertException(randomSentence == RandomSentence.ANY_PARAGRAPH
           ? "the corpus has no paragraph (no line contains \" . \"): pass --data with WikiText-2"
           : "the corpus is empty: it holds no word");
     }
     SplittableRandom root = new SplittableRandom(config.seed());
-    shuffle(ids, root);
+    int[] order = shuffled(n, root);
     long paragraphSeed = root.nextLong();
-    Tokenizer v = vocab != null ? vocab : Vocab.fromCounts(corpus.table, corpus.counts, ids, config.minFreq());
+    Tokenizer v = vocab != null ? vocab : Vocab.fromCounts(corpus, order, config.minFreq());
+    int[] remap = null;
+    long unknown;
     if (corpus.table != null) { // d2l's words: table numbers to vocabulary ids
-      int[] tableToVocab = new int[corpus.table.size()];
-      for (int t = 0; t < tableToVocab.length; t++) {
-        tableToVocab[t] = v.id(corpus.table.token(t));
+      remap = new int[corpus.table.size()];
+      unknown = 0;
+      for (int t = 0; t < remap.length; t++) {
+        remap[t] = v.id(corpus.table.token(t));
+        unknown += remap[t] == v.specials().unk() ? corpus.counts[t] : 0;
       }
-      Arrays.stream(ids).parallel().forEach(p -> {
-        for (int[] sentence : p) {
-          for (int i = 0; i < sentence.length; i++) {
-            sentence[i] = tableToVocab[sentence[i]];
-          }
-        }
-      });
+    } else {
+      unknown = corpus.unknownTokens();
     }
+    Source source = new Source(corpus, order, remap);
+    long vocabDone = System.nanoTime();
 
     MaskedLm masker = new MaskedLm(config.masking(), v);
-    List<ParagraphExamples> built = IntStream.range(0, ids.length).parallel()
-        .mapToObj(i -> buildParagraph(i, ids, masker, config, randomSentence,
-            new SplittableRandom(Seeds.mix(paragraphSeed, i))))
-        .toList();
-
-    List<CompactExample> examples = new ArrayList<>();
-    List<int[]> sources = new ArrayList<>();
     long[] counts = new long[5];
-    for (ParagraphExamples p : built) {
-      examples.addAll(p.examples);
-      sources.addAll(p.sources);
-      for (int c = 0; c < counts.length; c++) {
-        counts[c] += p.counts[c];
+    long examples = 0;
+    long validLen = 0;
+    long preds = 0;
+    long next = 0;
+    ExampleRecords.Writer records = new ExampleRecords.Writer(out);
+    for (int from = 0; from < n; from += PARAGRAPH_BLOCK) {
+      List<ParagraphExamples> built = IntStream.range(from, Math.min(n, from + PARAGRAPH_BLOCK)).parallel()
+          .mapToObj(i -> buildParagraph(i, source, masker, config, randomSentence,
+              new SplittableRandom(Seeds.mix(paragraphSeed, i))))
+          .toList();
+      for (ParagraphExamples p : built) {
+        for (int k = 0; k < p.examples.size(); k++) {
+          ExampleRecords.Compact e = p.examples.get(k);
+          records.add(e, p.sources.get(k));
+          validLen += e.tokens().length;
+          preds += e.predPositions().length;
+          next += e.isNext() ? 1 : 0;
+        }
+        examples += p.examples.size();
+        for (int c = 0; c < counts.length; c++) {
+          counts[c] += p.counts[c];
+        }
       }
     }
+    if (examples > Integer.MAX_VALUE) {
+      throw new JbertException("the corpus gives " + examples + " examples, more than 2^31 - 1: split it");
+    }
+    records.finish();
     DrawCounts draws = new DrawCounts(counts[0], counts[1], counts[2], counts[3], counts[4]);
+    LOG.debug("shuffle and vocabulary {} s, {} examples {} s", (vocabDone - start) / 1e9, examples,
+        (System.nanoTime() - vocabDone) / 1e9);
     String checksum = sha.get();
     double seconds = (System.nanoTime() - start) / 1e9;
-    DatasetStats stats = stats(v, ids, examples, seconds, checksum);
-    return new PretrainingDataset(config, v, masker, ids, examples.toArray(CompactExample[]::new),
-        sources.toArray(int[][]::new), draws, stats);
+    double e = Math.max(1, examples);
+    long tokens = corpus.tokenCount();
+    DatasetStats stats = new DatasetStats(v.size(), n, corpus.sentenceCount(), tokens,
+        unknown / (double) Math.max(1, tokens), (int) examples, validLen / e, preds / e, next / e,
+        v.tokens().subList(0, Math.min(VOCAB_HEAD, v.size())), seconds, checksum);
+    return new Built(v, draws, stats, source, vocab == null);
   }
 
-  private record ParagraphExamples(List<CompactExample> examples, List<int[]> sources, long[] counts) {}
+  private record ParagraphExamples(List<ExampleRecords.Compact> examples, List<int[]> sources, long[] counts) {}
 
-  /**
-   * An example as it is kept on the heap: no padding, so a long max_len costs memory only where pairs are long (the
-   * padded form of all WikiText-2 pairs at max_len 512 would take about 600 MB).
-   *
-   * @param tokens {@code <cls> a <sep> b <sep>} with the masked LM's replacements (the valid length)
-   * @param bStart index of the first token of segment 1 ({@code a.length + 2})
-   * @param predPositions the real prediction slots, increasing
-   * @param labels the original tokens at {@code predPositions}
-   */
-  private record CompactExample(int[] tokens, int bStart, int[] predPositions, int[] labels, boolean isNext) {
-    /** The same pair with masks drawn afresh from {@code rng} (the original tokens put back first). */
-    CompactExample remasked(MaskedLm masker, SplittableRandom rng) {
-      int[] fresh = tokens.clone();
-      for (int k = 0; k < predPositions.length; k++) {
-        fresh[predPositions[k]] = labels[k];
-      }
-      int[] original = fresh.clone();
-      int[] positions = masker.maskInPlace(fresh, fresh.length, rng, new long[MaskedLm.Action.values().length]);
-      int[] newLabels = new int[positions.length];
-      for (int k = 0; k < positions.length; k++) {
-        newLabels[k] = original[positions[k]];
-      }
-      return new CompactExample(fresh, bStart, positions, newLabels, isNext);
-    }
-
-    PretrainingExample padded(int maxLen, int maxPreds, int pad) {
-      int[] ids = Arrays.copyOf(tokens, maxLen);
-      Arrays.fill(ids, tokens.length, maxLen, pad);
-      int aLength = bStart - SentencePair.bStart(0);
-      int[] segments = SentencePair.segments(aLength, tokens.length - bStart - 1, maxLen);
-      float[] weights = new float[maxPreds];
-      Arrays.fill(weights, 0, predPositions.length, 1f);
-      return new PretrainingExample(ids, segments, tokens.length, Arrays.copyOf(predPositions, maxPreds), weights,
-          Arrays.copyOf(labels, maxPreds), isNext);
-    }
-  }
-
-  /** Spec sections 4-6 for paragraph {@code p}: NSP pairs, the max_len drop, masks, padding. */
-  private static ParagraphExamples buildParagraph(int p, int[][][] paragraphs, MaskedLm masker, DataConfig config,
+  /** Spec sections 4-6 for paragraph {@code p}: NSP pairs, the max_len drop, masks. */
+  private static ParagraphExamples buildParagraph(int p, Source paragraphs, MaskedLm masker, DataConfig config,
       RandomSentence randomSentence, SplittableRandom rng) {
-    int[][] paragraph = paragraphs[p];
-    List<CompactExample> examples = new ArrayList<>();
+    int sentences = paragraphs.sentences(p);
+    List<ExampleRecords.Compact> examples = new ArrayList<>();
     List<int[]> sources = new ArrayList<>();
     long[] counts = new long[5]; // pairs drawn, is_next drawn, then MaskedLm.Action counts
     long[] actions = new long[MaskedLm.Action.values().length];
-    for (int i = 0; i + 1 < paragraph.length; i++) {
+    int n = paragraphs.paragraphs();
+    int[] a = sentences > 1 ? paragraphs.sentence(p, 0) : null;
+    for (int i = 0; i + 1 < sentences; i++) {
       int pb = p;
       int sb = i + 1;
       boolean isNext = rng.nextDouble() < 0.5;
       if (!isNext) { // a random sentence of a random paragraph; it may by chance be the true next one
-        if (randomSentence == RandomSentence.ANY_PARAGRAPH || paragraphs.length == 1) {
-          pb = rng.nextInt(paragraphs.length);
+        if (randomSentence == RandomSentence.ANY_PARAGRAPH || n == 1) {
+          pb = rng.nextInt(n);
         } else {
-          pb = rng.nextInt(paragraphs.length - 1);
+          pb = rng.nextInt(n - 1);
           pb += pb >= p ? 1 : 0;
         }
-        sb = rng.nextInt(paragraphs[pb].length);
+        sb = rng.nextInt(paragraphs.sentences(pb));
       }
       counts[0]++;
       counts[1] += isNext ? 1 : 0;
-      int[] a = paragraph[i];
-      int[] b = paragraphs[pb][sb];
-      if (SentencePair.length(a.length, b.length) > config.maxLen()) {
-        continue;
+      int[] following = paragraphs.sentence(p, i + 1);
+      int[] b = isNext ? following : paragraphs.sentence(pb, sb);
+      if (SentencePair.length(a.length, b.length) <= config.maxLen()) {
+        examples.add(compact(a, b, isNext, masker, rng, actions));
+        sources.add(new int[] {p, i, pb, sb});
       }
-      examples.add(compact(a, b, isNext, masker, rng, actions));
-      sources.add(new int[] {p, i, pb, sb});
+      a = following;
     }
     for (int c = 0; c < actions.length; c++) {
       counts[2 + c] = actions[c];
@@ -244,7 +282,7 @@ public final class PretrainingDataset {
     return new ParagraphExamples(examples, sources, counts);
   }
 
-  private static CompactExample compact(
+  private static ExampleRecords.Compact compact(
       int[] a, int[] b, boolean isNext, MaskedLm masker, SplittableRandom rng, long[] actions) {
     int validLen = SentencePair.length(a.length, b.length);
     int[] tokens = SentencePair.ids(a, b, masker.specials(), validLen);
@@ -254,7 +292,7 @@ public final class PretrainingDataset {
     for (int k = 0; k < positions.length; k++) {
       labels[k] = original[positions[k]];
     }
-    return new CompactExample(tokens, SentencePair.bStart(a.length), positions, labels, isNext);
+    return new ExampleRecords.Compact(tokens, SentencePair.bStart(a.length), positions, labels, isNext);
   }
 
   /** {@code <cls> a <sep> b <sep>} with d2l's ids, padded with {@code <pad>} to {@code maxLen} ({@link SentencePair}). */
@@ -267,42 +305,22 @@ public final class PretrainingDataset {
     return SentencePair.segments(a.length, b.length, maxLen);
   }
 
-  /** Fisher-Yates, as Python's {@code random.shuffle}. */
-  static <T> void shuffle(T[] items, SplittableRandom rng) {
-    for (int i = items.length - 1; i > 0; i--) {
+  /**
+   * The paragraph order: Fisher-Yates over 0..n-1, as Python's {@code random.shuffle} (entry q is the paragraph that
+   * comes q-th).
+   */
+  static int[] shuffled(int n, SplittableRandom rng) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
       int j = rng.nextInt(i + 1);
-      T t = items[i];
-      items[i] = items[j];
-      items[j] = t;
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
     }
-  }
-
-  private static DatasetStats stats(Tokenizer vocab, int[][][] paragraphs, List<CompactExample> examples,
-      double seconds, String sha) {
-    int sentences = 0;
-    long tokens = 0;
-    long unknown = 0;
-    for (int[][] p : paragraphs) {
-      sentences += p.length;
-      for (int[] sentence : p) {
-        tokens += sentence.length;
-        for (int id : sentence) {
-          unknown += id == vocab.specials().unk() ? 1 : 0;
-        }
-      }
-    }
-    long validLen = 0;
-    long preds = 0;
-    long next = 0;
-    for (CompactExample e : examples) {
-      validLen += e.tokens().length;
-      preds += e.predPositions().length;
-      next += e.isNext() ? 1 : 0;
-    }
-    double n = Math.max(1, examples.size());
-    return new DatasetStats(vocab.size(), paragraphs.length, sentences, tokens, unknown / (double) Math.max(1, tokens),
-        examples.size(), validLen / n, preds / n, next / n,
-        vocab.tokens().subList(0, Math.min(VOCAB_HEAD, vocab.size())), seconds, sha);
+    return order;
   }
 
   private static String sha256(List<String> lines) {
@@ -328,7 +346,7 @@ public final class PretrainingDataset {
    * is read, so the list holds no padding.
    */
   public List<PretrainingExample> examples() {
-    return new Examples(examples, config.maxLen(), config.maxPreds(), null, masker);
+    return new Examples(records, config.maxLen(), config.maxPreds(), null, masker);
   }
 
   /**
@@ -340,7 +358,7 @@ public final class PretrainingDataset {
     if (!config.dynamicMasking() || epoch == 0) {
       return examples();
     }
-    return new Examples(examples, config.maxLen(), config.maxPreds(), Seeds.mix(config.seed() ^ DYNAMIC_MASKS, epoch),
+    return new Examples(records, config.maxLen(), config.maxPreds(), Seeds.mix(config.seed() ^ DYNAMIC_MASKS, epoch),
         masker);
   }
 
@@ -348,14 +366,14 @@ public final class PretrainingDataset {
   private static final long DYNAMIC_MASKS = 0x6D61736B73L;
 
   private static final class Examples extends AbstractList<PretrainingExample> implements RandomAccess {
-    private final CompactExample[] examples;
+    private final ExampleRecords records;
     private final int maxLen;
     private final int maxPreds;
     private final Long maskSeed; // null: the masks drawn at build time
     private final MaskedLm masker;
 
-    Examples(CompactExample[] examples, int maxLen, int maxPreds, Long maskSeed, MaskedLm masker) {
-      this.examples = examples;
+    Examples(ExampleRecords records, int maxLen, int maxPreds, Long maskSeed, MaskedLm masker) {
+      this.records = records;
       this.maxLen = maxLen;
       this.maxPreds = maxPreds;
       this.maskSeed = maskSeed;
@@ -364,17 +382,22 @@ public final class PretrainingDataset {
 
     @Override
     public PretrainingExample get(int index) {
-      CompactExample e = examples[index];
-      if (maskSeed != null) {
-        e = e.remasked(masker, new SplittableRandom(Seeds.mix(maskSeed, index)));
+      if (maskSeed == null) {
+        return records.example(index);
       }
-      return e.padded(maxLen, maxPreds, masker.specials().pad());
+      return records.compact(index).remasked(masker, new SplittableRandom(Seeds.mix(maskSeed, index)))
+          .padded(maxLen, maxPreds, masker.specials().pad());
     }
 
     @Override
     public int size() {
-      return examples.length;
+      return records.size();
     }
+  }
+
+  /** The cache file the examples are mapped from, and whether it was reused; empty when built in memory. */
+  public Optional<ExampleCache.Use> cache() {
+    return Optional.ofNullable(cache);
   }
 
   public DatasetStats stats() {
@@ -395,19 +418,26 @@ public final class PretrainingDataset {
    * it was drawn from: what the masked-LM labels must equal.
    */
   public int[] originalTokenIds(int index) {
-    int[] s = sources[index];
-    int[] a = paragraphs[s[0]][s[1]];
-    int[] b = paragraphs[s[2]][s[3]];
+    int[] s = records.source(index);
+    int[] a = text().sentence(s[0], s[1]);
+    int[] b = text().sentence(s[2], s[3]);
     return SentencePair.ids(a, b, vocab.specials(), SentencePair.length(a.length, b.length));
   }
 
   /** Paragraph and sentence index (in shuffled order) of a and of b of example {@code index}. */
   public int[] source(int index) {
-    return sources[index].clone();
+    return records.source(index);
   }
 
   /** Token ids of sentence {@code s} of paragraph {@code p} (shuffled order). */
   public int[] sentence(int p, int s) {
-    return paragraphs[p][s].clone();
+    return text().sentence(p, s);
+  }
+
+  private Source text() {
+    if (source == null) {
+      throw new IllegalStateException("the examples were read from a cache file, which keeps no sentences");
+    }
+    return source;
   }
 }

@@ -118,12 +118,12 @@ public final class TextFiles {
   public static long forEachLine(Path file, Consumer<String> lines) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".zip")) {
-      long bytes = 0;
-      for (String line : Corpus.open(file).trainLines()) {
+      long[] bytes = {0};
+      Corpus.open(file).forEachTrainLine(line -> {
         lines.accept(line);
-        bytes += line.length() + 1L; // chars, as the zip's byte count is not kept
-      }
-      return bytes;
+        bytes[0] += line.length() + 1L; // chars, as the zip's byte count is not kept
+      });
+      return bytes[0];
     }
     boolean gzip = name.endsWith(".gz");
     try (InputStream raw = Files.newInputStream(file);

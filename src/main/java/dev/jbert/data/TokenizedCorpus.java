@@ -4,148 +4,285 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ForkJoinTask;
 import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The fast path of {@link Paragraphs#fromLines}: the same paragraphs, but as token numbers of one {@link TokenTable}
- * with their counts, built on all cores over contiguous ranges of lines (a test checks the two paths agree). With a
- * WordPiece tokenizer the paragraphs hold its ids directly, and there is no table.
+ * Text as token numbers, streamed: WikiText lines (d2l's kept lines and sentence split, spec section 2) or documents of
+ * sentences go in one at a time, and their tokens go out to an {@link Ints.Writer} (the heap, or a file for a corpus
+ * of any size), so only the offsets stay on the heap. With d2l's words the numbers are those of one
+ * {@link TokenTable}, with their counts, for the vocabulary to be built from; with a WordPiece tokenizer they are its
+ * ids, and there is no table. Paragraphs (kept lines or documents) stay in the order they came in.
+ *
+ * <p>The text is tokenized in batches, each split into chunks that the cores tokenize at once (each with a table of
+ * its own, merged in order afterwards, so the numbering is that of one sequential pass) while the next batch is read.
  */
 final class TokenizedCorpus {
-  final TokenTable table; // null: the paragraphs hold a tokenizer's ids
-  final int[] counts; // occurrences per table id; null without a table
-  final int[][][] paragraphs; // file order, (paragraph, sentence, table id or tokenizer id)
+  /** Text per batch: enough to keep the cores busy, little enough to stay a small part of the heap. */
+  private static final int BATCH_CHARS = 2 << 20;
+  private static final Logger LOG = LoggerFactory.getLogger(TokenizedCorpus.class);
 
-  private TokenizedCorpus(TokenTable table, int[] counts, int[][][] paragraphs) {
+  final TokenTable table; // null: the tokens are a tokenizer's ids
+  final int[] counts; // occurrences per table id; null without a table
+  final Ints tokens;
+  private final long[] sentenceStart; // sentence s holds tokens [sentenceStart[s], sentenceStart[s + 1])
+  private final int[] paragraphStart; // paragraph p holds sentences [paragraphStart[p], paragraphStart[p + 1])
+  private final long unknown; // tokens equal to the tokenizer's <unk>; -1 with a table
+
+  private TokenizedCorpus(TokenTable table, int[] counts, Ints tokens, long[] sentenceStart, int[] paragraphStart,
+      long unknown) {
     this.table = table;
     this.counts = counts;
-    this.paragraphs = paragraphs;
+    this.tokens = tokens;
+    this.sentenceStart = sentenceStart;
+    this.paragraphStart = paragraphStart;
+    this.unknown = unknown;
   }
 
+  /** WikiText lines as d2l's words. */
+  static TokenizedCorpus of(List<String> lines) {
+    return of(lines, null);
+  }
+
+  /** WikiText lines as {@code tokenizer}'s ids (null or d2l's words: table numbers). */
+  static TokenizedCorpus of(List<String> lines, Tokenizer tokenizer) {
+    Builder b = new Builder(tokenizer, Ints.Writer.inMemory());
+    lines.forEach(b::wikiTextLine);
+    return b.finish();
+  }
+
+  /** Documents of sentences as d2l's words; a sentence without a word and a document without a sentence left out. */
+  static TokenizedCorpus ofDocuments(List<List<String>> documents) {
+    return ofDocuments(documents, null);
+  }
+
+  /** Documents of sentences as {@code tokenizer}'s ids (null or d2l's words: table numbers), as {@link #ofDocuments}. */
+  static TokenizedCorpus ofDocuments(List<List<String>> documents, Tokenizer tokenizer) {
+    Builder b = new Builder(tokenizer, Ints.Writer.inMemory());
+    documents.forEach(b::document);
+    return b.finish();
+  }
+
+  int paragraphs() {
+    return paragraphStart.length - 1;
+  }
+
+  int sentenceCount() {
+    return paragraphStart[paragraphStart.length - 1];
+  }
+
+  long tokenCount() {
+    return tokens.size();
+  }
+
+  /** Sentences of paragraph {@code p} (file order). */
+  int sentences(int p) {
+    return paragraphStart[p + 1] - paragraphStart[p];
+  }
+
+  /** The tokens of sentence {@code s} of paragraph {@code p}, mapped by {@code remap} unless it is null. */
+  int[] sentence(int p, int s, int[] remap) {
+    int at = paragraphStart[p] + s;
+    long from = sentenceStart[at];
+    int[] out = new int[(int) (sentenceStart[at + 1] - from)];
+    tokens.get(from, out, 0, out.length);
+    if (remap != null) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = remap[out[i]];
+      }
+    }
+    return out;
+  }
+
+  /** The first token of paragraph {@code p} and the one after its last: its tokens are contiguous. */
+  long paragraphFrom(int p) {
+    return sentenceStart[paragraphStart[p]];
+  }
+
+  long paragraphTo(int p) {
+    return sentenceStart[paragraphStart[p + 1]];
+  }
+
+  /** Tokens equal to {@code <unk>} of the tokenizer (tokenizer ids only). */
+  long unknownTokens() {
+    if (table != null) {
+      throw new IllegalStateException("table numbers: count the unknown words from the vocabulary");
+    }
+    return unknown;
+  }
+
+  /** What one chunk of a batch became: its paragraphs in order, in the chunk's own table when there is one. */
   private record Chunk(TokenTable table, int[] counts, List<int[][]> paragraphs) {}
 
-  static TokenizedCorpus of(List<String> lines) {
-    int n = lines.size();
-    int chunks = Math.max(1, Math.min(n / 256 + 1, 8 * Runtime.getRuntime().availableProcessors()));
-    List<Chunk> parts = IntStream.range(0, chunks).parallel()
-        .mapToObj(c -> chunk(lines.subList((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks))))
-        .toList();
-    // number the chunks' tokens globally, in chunk order
-    TokenTable table = new TokenTable(1 << 16);
-    int[] counts = new int[1 << 16];
-    int[][] remaps = new int[chunks][];
-    int paragraphCount = 0;
-    for (int c = 0; c < chunks; c++) {
-      Chunk part = parts.get(c);
-      int[] remap = new int[part.table.size()];
-      for (int local = 0; local < remap.length; local++) {
-        int global = table.idOf(part.table.token(local));
-        if (global >= counts.length) {
-          counts = Arrays.copyOf(counts, Math.max(global + 1, counts.length * 2));
-        }
-        counts[global] += part.counts[local];
-        remap[local] = global;
-      }
-      remaps[c] = remap;
-      paragraphCount += part.paragraphs.size();
-    }
-    int[][][] paragraphs = new int[paragraphCount][][];
-    int[] offsets = new int[chunks];
-    for (int c = 0, at = 0; c < chunks; at += parts.get(c).paragraphs.size(), c++) {
-      offsets[c] = at;
-    }
-    IntStream.range(0, chunks).parallel().forEach(c -> {
-      int[] remap = remaps[c];
-      List<int[][]> ps = parts.get(c).paragraphs;
-      for (int p = 0; p < ps.size(); p++) {
-        for (int[] sentence : ps.get(p)) {
-          for (int i = 0; i < sentence.length; i++) {
-            sentence[i] = remap[sentence[i]];
-          }
-        }
-        paragraphs[offsets[c] + p] = ps.get(p);
-      }
-    });
-    return new TokenizedCorpus(table, Arrays.copyOf(counts, table.size()), paragraphs);
-  }
+  /** One line or one document of a batch. */
+  private record Item(String line, List<String> document) {}
 
-  /**
-   * Documents of sentences as d2l's words ({@link Paragraphs#tokenize}), in order; a sentence without a word and a
-   * document without a sentence are left out.
-   */
-  static TokenizedCorpus ofDocuments(List<List<String>> documents) {
-    TokenTable table = new TokenTable(1 << 14);
-    int[] counts = new int[1 << 14];
-    List<int[][]> paragraphs = new ArrayList<>(documents.size());
-    List<int[]> sentences = new ArrayList<>();
-    for (List<String> document : documents) {
-      sentences.clear();
+  /** Takes text in order, tokenizes it a batch at a time and writes the tokens out. */
+  static final class Builder {
+    private final Tokenizer tokenizer; // null: d2l's words into the table
+    private final Ints.Writer out;
+    private final TokenTable table;
+    private int[] counts;
+    private long[] sentenceStart = new long[1 << 10];
+    private int[] paragraphStart = new int[1 << 10];
+    private int sentences;
+    private int paragraphs;
+    private long unknown;
+    private List<Item> batch = new ArrayList<>();
+    private long batchChars;
+    private List<ForkJoinTask<Chunk>> pending;
+    private final long start = System.nanoTime();
+
+    /** {@code tokenizer}: null or d2l's words for table numbers, else its ids. */
+    Builder(Tokenizer tokenizer, Ints.Writer out) {
+      boolean words = tokenizer == null || tokenizer.kind() == Tokenizer.Kind.WORDS;
+      this.tokenizer = words ? null : tokenizer;
+      this.out = out;
+      this.table = words ? new TokenTable(1 << 16) : null;
+      this.counts = words ? new int[1 << 16] : null;
+    }
+
+    /** A WikiText line: a paragraph when d2l keeps it ({@link Paragraphs#isKept}). */
+    void wikiTextLine(String line) {
+      if (Paragraphs.isKept(line)) {
+        add(new Item(line, null), line.length());
+      }
+    }
+
+    /** A document of sentences. */
+    void document(List<String> document) {
+      long chars = 0;
       for (String sentence : document) {
-        List<String> words = Paragraphs.tokenize(sentence);
-        if (words.isEmpty()) {
-          continue;
+        chars += sentence.length();
+      }
+      add(new Item(null, document), chars);
+    }
+
+    private void add(Item item, long chars) {
+      batch.add(item);
+      batchChars += chars;
+      if (batchChars >= BATCH_CHARS) {
+        flush();
+      }
+    }
+
+    /**
+     * Merges the batch before, then forks this one's chunks: the pool's threads tokenize them while this thread reads
+     * the next batch, and what they have not started when it comes back this thread tokenizes itself.
+     */
+    private void flush() {
+      merge();
+      List<Item> items = batch;
+      batch = new ArrayList<>();
+      batchChars = 0;
+      int n = items.size();
+      int chunks = Math.max(1, Math.min(n / 64 + 1, 2 * Runtime.getRuntime().availableProcessors()));
+      pending = new ArrayList<>(chunks);
+      for (int c = 0; c < chunks; c++) {
+        List<Item> part = items.subList((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+        pending.add(ForkJoinTask.adapt(() -> chunk(part)).fork());
+      }
+    }
+
+    private void merge() {
+      if (pending != null) {
+        // the last forked first: a task not yet taken is unforked and run here; the pool takes them from the front
+        for (int c = pending.size() - 1; c >= 0; c--) {
+          pending.get(c).join();
         }
-        int[] ids = new int[words.size()];
-        for (int i = 0; i < ids.length; i++) {
-          ids[i] = table.idOf(words.get(i));
-          if (ids[i] >= counts.length) {
-            counts = Arrays.copyOf(counts, counts.length * 2);
+        pending.forEach(task -> append(task.join()));
+        pending = null;
+      }
+    }
+
+    TokenizedCorpus finish() {
+      flush();
+      merge();
+      long[] starts = Arrays.copyOf(sentenceStart, sentences + 1);
+      starts[sentences] = out.size();
+      LOG.debug("{} paragraphs, {} tokens tokenized in {} s", paragraphs, out.size(), (System.nanoTime() - start) / 1e9);
+      int[] paragraphStarts = Arrays.copyOf(paragraphStart, paragraphs + 1);
+      paragraphStarts[paragraphs] = sentences;
+      return new TokenizedCorpus(table, table == null ? null : Arrays.copyOf(counts, table.size()), out.finish(),
+          starts, paragraphStarts, table == null ? unknown : -1);
+    }
+
+    private Chunk chunk(List<Item> items) {
+      List<int[][]> paragraphs = new ArrayList<>(items.size());
+      if (tokenizer == null) {
+        LineTokenizer words = new LineTokenizer();
+        for (Item item : items) {
+          int[][] p = item.line != null ? words.line(item.line) : words.document(item.document);
+          if (p != null) {
+            paragraphs.add(p);
           }
-          counts[ids[i]]++;
         }
-        sentences.add(ids);
+        return new Chunk(words.table, words.counts, paragraphs);
       }
-      if (!sentences.isEmpty()) {
-        paragraphs.add(sentences.toArray(int[][]::new));
+      for (Item item : items) {
+        int[][] p = item.line != null
+            ? Paragraphs.sentences(item.line).stream().map(tokenizer::encode).toArray(int[][]::new)
+            : item.document.stream().map(tokenizer::encode).filter(ids -> ids.length > 0).toArray(int[][]::new);
+        if (p.length > 0) {
+          paragraphs.add(p);
+        }
+      }
+      return new Chunk(null, null, paragraphs);
+    }
+
+    private void append(Chunk chunk) {
+      int[] remap = null;
+      if (chunk.table != null) { // the chunk's numbers to the global table's, counts added up
+        remap = new int[chunk.table.size()];
+        for (int local = 0; local < remap.length; local++) {
+          int global = table.idOf(chunk.table.token(local));
+          if (global >= counts.length) {
+            counts = Arrays.copyOf(counts, Math.max(global + 1, counts.length * 2));
+          }
+          counts[global] += chunk.counts[local];
+          remap[local] = global;
+        }
+      }
+      int unk = tokenizer == null ? -1 : tokenizer.specials().unk();
+      for (int[][] paragraph : chunk.paragraphs) {
+        if (paragraphs + 1 >= paragraphStart.length) {
+          paragraphStart = Arrays.copyOf(paragraphStart, paragraphStart.length * 2);
+        }
+        paragraphStart[paragraphs++] = sentences;
+        for (int[] sentence : paragraph) {
+          if (remap != null) {
+            for (int i = 0; i < sentence.length; i++) {
+              sentence[i] = remap[sentence[i]];
+            }
+          } else {
+            for (int id : sentence) {
+              unknown += id == unk ? 1 : 0;
+            }
+          }
+          if (sentences + 1 >= sentenceStart.length) {
+            sentenceStart = Arrays.copyOf(sentenceStart, sentenceStart.length * 2);
+          }
+          sentenceStart[sentences++] = out.size();
+          out.add(sentence, 0, sentence.length);
+        }
       }
     }
-    return new TokenizedCorpus(table, Arrays.copyOf(counts, table.size()), paragraphs.toArray(int[][][]::new));
-  }
-
-  /**
-   * WikiText lines as paragraphs of {@code tokenizer}'s ids: d2l's kept lines and sentence split (spec section 2),
-   * each sentence's text, in its case, handed to the tokenizer.
-   */
-  static TokenizedCorpus of(List<String> lines, Tokenizer tokenizer) {
-    int[][][] paragraphs = lines.parallelStream()
-        .filter(Paragraphs::isKept)
-        .map(line -> Paragraphs.sentences(line).stream().map(tokenizer::encode).toArray(int[][]::new))
-        .toArray(int[][][]::new);
-    return new TokenizedCorpus(null, null, paragraphs);
-  }
-
-  /**
-   * Documents of sentences as {@code tokenizer}'s ids, in order; as {@link #ofDocuments(List)}, a sentence without a
-   * token and a document without a sentence are left out.
-   */
-  static TokenizedCorpus ofDocuments(List<List<String>> documents, Tokenizer tokenizer) {
-    int[][][] paragraphs = documents.parallelStream()
-        .map(document -> document.stream().map(tokenizer::encode).filter(ids -> ids.length > 0).toArray(int[][]::new))
-        .filter(sentences -> sentences.length > 0)
-        .toArray(int[][][]::new);
-    return new TokenizedCorpus(null, null, paragraphs);
-  }
-
-  private static Chunk chunk(List<String> lines) {
-    LineTokenizer tokenizer = new LineTokenizer();
-    for (String line : lines) {
-      tokenizer.line(line);
-    }
-    return new Chunk(tokenizer.table, tokenizer.counts, tokenizer.paragraphs);
   }
 
   /** Tokenizes lines on a reused char buffer: small methods over arrays, which the JIT compiles early. */
   private static final class LineTokenizer {
     final TokenTable table = new TokenTable(1 << 14);
     int[] counts = new int[1 << 14];
-    final List<int[][]> paragraphs = new ArrayList<>();
     private final List<int[]> sentences = new ArrayList<>();
     private char[] buf = new char[1024];
     private int[] ids = new int[256];
 
-    void line(String line) {
+    /** The kept line's sentences of table ids; null for a line d2l drops. */
+    int[][] line(String line) {
       if (!Paragraphs.isKept(line)) {
-        return;
+        return null;
       }
       int len = load(line);
       for (int i = 0; i < len; i++) {
@@ -162,7 +299,32 @@ final class TokenizedCorpus {
       while (to > from && isSpace(buf[to - 1])) {
         to--;
       }
-      paragraphs.add(sentences(from, to));
+      return sentences(from, to);
+    }
+
+    /** A document's sentences as d2l's words ({@link Paragraphs#tokenize}), empty ones left out; null when none. */
+    int[][] document(List<String> document) {
+      sentences.clear();
+      for (String sentence : document) {
+        List<String> words = Paragraphs.tokenize(sentence);
+        if (words.isEmpty()) {
+          continue;
+        }
+        int[] out = new int[words.size()];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = count(table.idOf(words.get(i)));
+        }
+        sentences.add(out);
+      }
+      return sentences.isEmpty() ? null : sentences.toArray(int[][]::new);
+    }
+
+    private int count(int id) {
+      if (id >= counts.length) {
+        counts = Arrays.copyOf(counts, counts.length * 2);
+      }
+      counts[id]++;
+      return id;
     }
 
     /**
@@ -200,11 +362,7 @@ final class TokenizedCorpus {
           taken = i + 1;
           continue;
         }
-        int id = table.idOf(b, start, i, h);
-        if (id >= counts.length) {
-          counts = Arrays.copyOf(counts, counts.length * 2);
-        }
-        counts[id]++;
+        int id = count(table.idOf(b, start, i, h));
         if (k == ids.length) {
           ids = Arrays.copyOf(ids, k * 2);
         }

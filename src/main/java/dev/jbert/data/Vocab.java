@@ -10,12 +10,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * Spec section 3: {@code <unk>}=0, the reserved tokens {@code <pad> <mask> <cls> <sep>}, then every token seen at
@@ -44,53 +42,26 @@ public final class Vocab implements Tokenizer {
     }
   }
 
-  /** The vocabulary of every token of every sentence of {@code paragraphs} (paragraph, sentence, token). */
-  public static Vocab build(List<List<List<String>>> paragraphs, int minFreq) {
-    // Count in contiguous chunks on all cores; a chunk's first occurrences all precede the next chunk's,
-    // so (chunk, index in chunk) orders first occurrences as one sequential pass would.
-    int chunks = Math.max(1, Math.min(paragraphs.size(), 4 * Runtime.getRuntime().availableProcessors()));
-    List<Map<String, Count>> partial = IntStream.range(0, chunks).parallel()
-        .mapToObj(c -> count(paragraphs.subList(
-            (int) ((long) paragraphs.size() * c / chunks), (int) ((long) paragraphs.size() * (c + 1) / chunks)),
-            (long) c << 40))
-        .toList();
-    Map<String, Count> total = new HashMap<>(partial.get(0).size() * 2);
-    for (Map<String, Count> counts : partial) {
-      counts.forEach((token, count) -> total.merge(token, count, (a, b) -> {
-        a.n += b.n;
-        return a; // a came from an earlier chunk: its first occurrence is the earlier one
-      }));
-    }
-    List<Map.Entry<String, Count>> frequent = new ArrayList<>();
-    for (Map.Entry<String, Count> e : total.entrySet()) {
-      if (e.getValue().n >= minFreq) {
-        frequent.add(e);
-      }
-    }
-    frequent.sort(Comparator.<Map.Entry<String, Count>>comparingInt(e -> -e.getValue().n)
-        .thenComparingLong(e -> e.getValue().first));
-    List<String> order = new ArrayList<>(RESERVED);
-    for (Map.Entry<String, Count> e : frequent) {
-      if (!RESERVED.contains(e.getKey())) { // "<unk>" in the corpus is the unknown token, not a new one
-        order.add(e.getKey());
-      }
-    }
-    return new Vocab(order);
-  }
-
   /**
-   * The same vocabulary as {@link #build} from token numbers: {@code counts} per {@code table} id, first occurrences
-   * taken from {@code paragraphs} (already shuffled) in order.
+   * d2l's vocabulary from token numbers: the corpus's counts per table id, first occurrences taken from its paragraphs
+   * in the given (shuffled) order.
    */
-  static Vocab fromCounts(TokenTable table, int[] counts, int[][][] paragraphs, int minFreq) {
+  static Vocab fromCounts(TokenizedCorpus corpus, int[] paragraphOrder, int minFreq) {
+    TokenTable table = corpus.table;
+    int[] counts = corpus.counts;
     // rank = order of first occurrence; sort keys (count descending, rank ascending) packed in one long
     int[] rankOf = new int[table.size()];
     Arrays.fill(rankOf, -1);
     int[] byRank = new int[table.size()];
     int ranks = 0;
-    for (int[][] paragraph : paragraphs) {
-      for (int[] sentence : paragraph) {
-        for (int t : sentence) {
+    int[] buf = new int[1 << 14];
+    for (int q = 0; q < paragraphOrder.length && ranks < byRank.length; q++) {
+      long to = corpus.paragraphTo(paragraphOrder[q]);
+      for (long from = corpus.paragraphFrom(paragraphOrder[q]); from < to; from += buf.length) {
+        int n = (int) Math.min(buf.length, to - from);
+        corpus.tokens.get(from, buf, 0, n);
+        for (int i = 0; i < n; i++) {
+          int t = buf[i];
           if (rankOf[t] < 0) {
             rankOf[t] = ranks;
             byRank[ranks++] = t;
@@ -117,32 +88,12 @@ public final class Vocab implements Tokenizer {
     return new Vocab(order);
   }
 
-  private static final class Count {
-    int n;
-    final long first;
-
-    Count(long first) {
-      this.first = first;
+  /** The vocabulary of these tokens (id = index), which must start with {@link #RESERVED}. */
+  static Vocab of(List<String> tokens) {
+    if (tokens.size() < RESERVED.size() || !tokens.subList(0, RESERVED.size()).equals(RESERVED)) {
+      throw new IllegalArgumentException("a d2l vocabulary starts with " + String.join(" ", RESERVED));
     }
-  }
-
-  private static Map<String, Count> count(List<List<List<String>>> paragraphs, long firstIndex) {
-    Map<String, Count> counts = new HashMap<>(1 << 16);
-    long index = firstIndex;
-    for (List<List<String>> paragraph : paragraphs) {
-      for (List<String> sentence : paragraph) {
-        for (String token : sentence) {
-          Count c = counts.get(token);
-          if (c == null) {
-            c = new Count(index);
-            counts.put(token, c);
-          }
-          c.n++;
-          index++;
-        }
-      }
-    }
-    return counts;
+    return new Vocab(tokens);
   }
 
   /** Reads {@code vocab.txt}: one token a line, id = line number (from 0). */

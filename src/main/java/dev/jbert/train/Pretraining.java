@@ -7,6 +7,7 @@ import dev.jbert.data.CorpusLocator;
 import dev.jbert.data.CorpusSpec;
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.Downloader;
+import dev.jbert.data.ExampleCache;
 import dev.jbert.data.MaskConfig;
 import dev.jbert.data.Mirror;
 import dev.jbert.data.PretrainingCorpus;
@@ -49,6 +50,9 @@ public final class Pretraining {
 
     /** The examples are built: training pairs, validation pairs, vocabulary size, seconds it took. */
     default void onData(int trainPairs, int validPairs, int vocabSize, double seconds) {}
+
+    /** The training examples are mapped from this cache file, reused or just written (not called without a cache). */
+    default void onCache(ExampleCache.Use use) {}
   }
 
   private final Builder b;
@@ -111,7 +115,7 @@ public final class Pretraining {
     b.listener.onTokenizer(tokenizerConfig.kindEnum(), ownCopy ? "the run's own, " + run.dir()
         : tokenizerConfig.kindEnum() == Tokenizer.Kind.WORDS ? "built from the training text"
         : tokenizerConfig.vocab() != null ? tokenizerConfig.vocab() : "trained on the training text");
-    PretrainingDataset train = corpus.buildTrain(dataConfig, tokenizer);
+    PretrainingDataset train = corpus.buildTrain(dataConfig, tokenizer, b.cache);
     if (saved == null) {
       config = newConfig(corpus, train, init);
     } else if (tokenizerConfig.kindEnum() == Tokenizer.Kind.WORDS) { // rebuilt from the text: it must be the run's
@@ -126,6 +130,7 @@ public final class Pretraining {
         .map(PretrainingDataset::examples)
         .orElse(List.of());
     b.listener.onData(train.examples().size(), valid.size(), train.vocab().size(), (System.nanoTime() - t0) / 1e9);
+    train.cache().ifPresent(b.listener::onCache);
 
     if (b.group != null) {
       if (config.train().batchSize() < b.group.size()) {
@@ -386,6 +391,7 @@ public final class Pretraining {
   public static final class Builder {
     private CorpusSpec corpusSpec;
     private PretrainingCorpus corpus;
+    private ExampleCache cache;
     private Path out;
     private Path resume;
     private Path init;
@@ -446,6 +452,15 @@ public final class Pretraining {
     /** An already opened corpus, instead of {@link #data}. */
     public Builder corpus(PretrainingCorpus v) {
       corpus = v;
+      return this;
+    }
+
+    /**
+     * Where the training examples are cached ({@link ExampleCache}: built once per corpus and settings, then
+     * memory-mapped); default null: built in memory.
+     */
+    public Builder cache(ExampleCache v) {
+      cache = v;
       return this;
     }
 

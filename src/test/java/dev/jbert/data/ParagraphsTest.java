@@ -19,7 +19,7 @@ class ParagraphsTest {
 
   @Test
   void keepsOnlyLinesContainingSpaceDotSpaceAndSplitsThemIntoSentences() {
-    assertThat(Paragraphs.fromLines(LINES)).containsExactly(
+    assertThat(ReferenceParagraphs.fromLines(LINES)).containsExactly(
         List.of(List.of("the", "cat", "sat"), List.of("the", "dog", "ran", ".")),
         List.of(List.of("end", ".")),
         List.of(List.of("x"), List.of(), List.of("y")),
@@ -29,14 +29,14 @@ class ParagraphsTest {
 
   @Test
   void lastSentenceKeepsItsTrailingDotAsAToken() {
-    List<List<String>> p = Paragraphs.fromLines(List.of(" One two . Three four . ")).get(0);
+    List<List<String>> p = ReferenceParagraphs.fromLines(List.of(" One two . Three four . ")).get(0);
     assertThat(p).hasSize(2);
     assertThat(p.get(1)).containsExactly("three", "four", ".");
   }
 
   @Test
   void splitsOnPythonWhitespaceIncludingNoBreakSpaceAndLowerCasesUnicode() {
-    assertThat(Paragraphs.fromLines(List.of("\u00c9lan\u00a0\u00dcber . Stra\u00dfe\u2007X\u3000y")))
+    assertThat(ReferenceParagraphs.fromLines(List.of("\u00c9lan\u00a0\u00dcber . Stra\u00dfe\u2007X\u3000y")))
         .containsExactly(List.of(List.of("\u00e9lan", "\u00fcber"), List.of("stra\u00dfe", "x", "y")));
     assertThat(Paragraphs.tokenize("  A Crane  is\tFlying ")).containsExactly("a", "crane", "is", "flying");
     assertThat(Paragraphs.tokenize("   ")).isEmpty();
@@ -50,12 +50,12 @@ class ParagraphsTest {
     lines.addAll(List.of("a . . b", "a  . b", ". a . b", "a . . . b", "a .", "a\t.\tb . c", "a . \t. b", "A .  . B",
         " . . ", "x . \u00a0. y", "\u00a0 A . B \u3000", "Ab.C . D.E"));
     TokenizedCorpus fast = TokenizedCorpus.of(lines);
-    List<List<List<String>>> slow = Paragraphs.fromLines(lines);
-    assertThat(fast.paragraphs.length).isEqualTo(slow.size());
+    List<List<List<String>>> slow = ReferenceParagraphs.fromLines(lines);
+    assertThat(fast.paragraphs()).isEqualTo(slow.size());
     for (int p = 0; p < slow.size(); p++) {
-      assertThat(fast.paragraphs[p].length).isEqualTo(slow.get(p).size());
+      assertThat(fast.sentences(p)).isEqualTo(slow.get(p).size());
       for (int s = 0; s < slow.get(p).size(); s++) {
-        int[] ids = fast.paragraphs[p][s];
+        int[] ids = fast.sentence(p, s, null);
         List<String> words = java.util.Arrays.stream(ids).mapToObj(fast.table::token).toList();
         assertThat(words).as("paragraph %d sentence %d", p, s).isEqualTo(slow.get(p).get(s));
       }

@@ -20,7 +20,7 @@ class VocabTest {
 
   @Test
   void ordersReservedThenFrequencyDescendingWithTiesByFirstOccurrence() {
-    Vocab v = Vocab.build(CORPUS, 2);
+    Vocab v = ReferenceVocab.build(CORPUS, 2);
     assertThat(v.tokens()).containsExactly("<unk>", "<pad>", "<mask>", "<cls>", "<sep>", "c", "b", "a", ".");
     assertThat(v.size()).isEqualTo(9);
     assertThat(List.of(v.id("<unk>"), v.id("<pad>"), v.id("<mask>"), v.id("<cls>"), v.id("<sep>")))
@@ -29,25 +29,25 @@ class VocabTest {
 
   @Test
   void tokensBelowMinFreqAndUnseenTokensMapToUnk() {
-    Vocab v = Vocab.build(CORPUS, 2);
+    Vocab v = ReferenceVocab.build(CORPUS, 2);
     assertThat(v.id("d")).isZero();
     assertThat(v.id("never seen")).isZero();
     assertThat(v.ids(List.of("c", "d", "a", "<unk>"))).containsExactly(5, 0, 7, 0);
     assertThat(v.token(6)).isEqualTo("b");
-    assertThat(Vocab.build(CORPUS, 1).size()).isEqualTo(11); // + d, e
-    assertThat(Vocab.build(CORPUS, 3).tokens()).containsExactly("<unk>", "<pad>", "<mask>", "<cls>", "<sep>", "c");
+    assertThat(ReferenceVocab.build(CORPUS, 1).size()).isEqualTo(11); // + d, e
+    assertThat(ReferenceVocab.build(CORPUS, 3).tokens()).containsExactly("<unk>", "<pad>", "<mask>", "<cls>", "<sep>", "c");
   }
 
   @Test
   void fastPathFromTokenCountsEqualsBuild() {
     TokenizedCorpus corpus = TokenizedCorpus.of(List.of("b a c . a . c", "c b . d", "<unk> <unk> e . "));
-    assertThat(Vocab.fromCounts(corpus.table, corpus.counts, corpus.paragraphs, 2))
-        .isEqualTo(Vocab.build(Paragraphs.fromLines(List.of("b a c . a . c", "c b . d", "<unk> <unk> e . ")), 2));
+    assertThat(Vocab.fromCounts(corpus, new int[] {0, 1, 2}, 2))
+        .isEqualTo(ReferenceVocab.build(ReferenceParagraphs.fromLines(List.of("b a c . a . c", "c b . d", "<unk> <unk> e . ")), 2));
   }
 
   @Test
   void savesOneTokenALineAndLoadsTheSameVocabulary(@TempDir Path dir) throws Exception {
-    Vocab v = Vocab.build(CORPUS, 2);
+    Vocab v = ReferenceVocab.build(CORPUS, 2);
     Path file = dir.resolve("run").resolve("vocab.txt");
     v.save(file);
     assertThat(Files.readAllLines(file, StandardCharsets.UTF_8))

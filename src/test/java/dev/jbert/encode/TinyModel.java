@@ -2,6 +2,7 @@ package dev.jbert.encode;
 
 import dev.jbert.data.DataConfig;
 import dev.jbert.data.Paragraphs;
+import dev.jbert.data.ReferenceVocab;
 import dev.jbert.data.Vocab;
 import dev.jbert.model.BertConfig;
 import dev.jbert.model.BertModel;
@@ -24,7 +25,7 @@ public final class TinyModel {
   private TinyModel() {}
 
   public static Vocab vocab() {
-    return Vocab.build(List.of(SENTENCES.stream().map(Paragraphs::tokenize).toList()), 1);
+    return ReferenceVocab.build(List.of(SENTENCES.stream().map(Paragraphs::tokenize).toList()), 1);
   }
 
   /** A d2l-config model whose vocab_size is the vocabulary's size plus {@code extraModelTokens}, saved in {@code dir}. */
