@@ -5,6 +5,7 @@ import java.text.BreakIterator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 
 /** The layouts a pretraining corpus can have ({@code --format}). */
 public enum CorpusFormat {
@@ -47,56 +48,93 @@ public enum CorpusFormat {
   /** The documents (each a list of sentences) of one file's lines, in this format (documents or text). */
   List<List<String>> documents(List<String> lines, Locale locale) {
     List<List<String>> documents = new ArrayList<>();
-    switch (this) {
-      case DOCUMENTS -> {
-        List<String> document = new ArrayList<>();
-        for (String line : lines) {
-          if (line.isBlank()) {
-            addIfAny(documents, document);
-            document = new ArrayList<>();
-          } else {
-            document.add(line.strip());
-          }
-        }
-        addIfAny(documents, document);
-      }
-      case TEXT -> {
-        for (String paragraph : paragraphs(lines)) {
-          addIfAny(documents, sentences(paragraph, locale));
-        }
-      }
-      case WIKITEXT -> throw new IllegalStateException("WikiText is read by Corpus and Paragraphs");
-    }
+    Splitter splitter = splitter(locale, lines.stream().anyMatch(String::isBlank), d -> documents.add(d.sentences()));
+    lines.forEach(splitter::line);
+    splitter.end();
     return documents;
   }
 
-  private static void addIfAny(List<List<String>> documents, List<String> document) {
-    if (!document.isEmpty()) {
-      documents.add(document);
+  /**
+   * Splits one file's lines into documents as they come, so that a file of any size is read a line at a time:
+   * documents: blank-line separated runs of lines, one sentence a line; text: blank-line separated paragraphs, or, in a
+   * file without a blank line ({@code blankSeparated} false, known from a first pass), each line a paragraph, cut into
+   * sentences by {@link #sentences}.
+   */
+  Splitter splitter(Locale locale, boolean blankSeparated, Consumer<Document> documents) {
+    if (this == WIKITEXT) {
+      throw new IllegalStateException("WikiText is read by Corpus and TokenizedCorpus");
+    }
+    return new Splitter(this, locale, blankSeparated, documents);
+  }
+
+  /**
+   * A document as the splitter finds it: its sentences (documents), or its paragraph (text), cut into sentences only
+   * when asked, so that the cutting runs where the document is used: on the threads that tokenize.
+   */
+  record Document(List<String> lines, String paragraph, Locale locale) {
+    static Document of(List<String> sentences) {
+      return new Document(sentences, null, null);
+    }
+
+    /** The sentences; never empty (a paragraph always holds a word). */
+    List<String> sentences() {
+      return paragraph == null ? lines : CorpusFormat.sentences(paragraph, locale);
+    }
+
+    long chars() {
+      return paragraph != null ? paragraph.length() : lines.stream().mapToLong(String::length).sum();
     }
   }
 
-  /** Blank-line separated paragraphs with their lines joined, or, in a file without a blank line, the lines. */
-  private static List<String> paragraphs(List<String> lines) {
-    if (lines.stream().noneMatch(String::isBlank)) {
-      return lines;
+  /** See {@link #splitter}: {@link #line} for each line of a file, then {@link #end}. */
+  static final class Splitter {
+    private final CorpusFormat format;
+    private final Locale locale;
+    private final boolean blankSeparated;
+    private final Consumer<Document> documents;
+    private List<String> document = new ArrayList<>(); // documents: the sentences so far
+    private final StringBuilder paragraph = new StringBuilder(); // text: the paragraph so far
+
+    private Splitter(CorpusFormat format, Locale locale, boolean blankSeparated, Consumer<Document> documents) {
+      this.format = format;
+      this.locale = locale;
+      this.blankSeparated = blankSeparated;
+      this.documents = documents;
     }
-    List<String> paragraphs = new ArrayList<>();
-    StringBuilder paragraph = new StringBuilder();
-    for (String line : lines) {
-      if (line.isBlank()) {
-        if (paragraph.length() > 0) {
-          paragraphs.add(paragraph.toString());
-          paragraph.setLength(0);
+
+    void line(String line) {
+      if (format == DOCUMENTS) {
+        if (line.isBlank()) {
+          end();
+        } else {
+          document.add(line.strip());
         }
+      } else if (!blankSeparated) {
+        paragraph(line.strip());
+      } else if (line.isBlank()) {
+        end();
       } else {
         paragraph.append(paragraph.length() > 0 ? " " : "").append(line.strip());
       }
     }
-    if (paragraph.length() > 0) {
-      paragraphs.add(paragraph.toString());
+
+    /** Ends the document under way (at a blank line, and at the end of the file). */
+    void end() {
+      if (!document.isEmpty()) {
+        documents.accept(Document.of(document));
+        document = new ArrayList<>();
+      }
+      if (paragraph.length() > 0) {
+        paragraph(paragraph.toString());
+        paragraph.setLength(0);
+      }
     }
-    return paragraphs;
+
+    private void paragraph(String text) {
+      if (!text.isBlank()) {
+        documents.accept(new Document(null, text, locale));
+      }
+    }
   }
 
   /** The sentences of {@code text} by {@link BreakIterator}, stripped, blank ones left out. */

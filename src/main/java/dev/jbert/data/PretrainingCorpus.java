@@ -58,44 +58,35 @@ public final class PretrainingCorpus {
       return openWikiText(spec, format == null ? "WikiText-2's layout" : null);
     }
     List<Path> files = TextFiles.expand(spec.paths().stream().map(Path::of).toList());
-    // one pass, a file's lines at a time: the checksum, the sample that detects the format, the documents' count
+    // one pass, a line at a time: the checksum, the sample that detects the format, what counts the documents
     MessageDigest sha = sha256();
     List<String> sample = new ArrayList<>();
-    List<List<String>> undecided = new ArrayList<>(); // files read before the sample decided the format
-    long documents = 0;
-    String detection = null;
-    for (Path file : files) {
-      List<String> fileLines = new ArrayList<>();
-      TextFiles.forEachLine(file, fileLines::add);
-      for (String line : fileLines) {
+    boolean[] blankSeparated = new boolean[files.size()];
+    long groups = 0; // blank-line separated runs of non-blank lines: documents, or text's paragraphs
+    long lineParagraphs = 0; // text's paragraphs in files without a blank line: their lines
+    for (int f = 0; f < files.size(); f++) {
+      LineCounts counts = new LineCounts();
+      CorpusFormat known = format;
+      TextFiles.forEachLine(files.get(f), line -> {
         sha.update(line.getBytes(StandardCharsets.UTF_8));
         sha.update((byte) '\n');
-        if (format == null && sample.size() < CorpusFormat.DETECTION_LINES && !line.isBlank()) {
+        if (known == null && sample.size() < CorpusFormat.DETECTION_LINES && !line.isBlank()) {
           sample.add(line);
         }
-      }
+        counts.add(line);
+      });
       sha.update((byte) 0); // a file ends a document: two files are not their concatenation (text has no NUL)
-      undecided.add(fileLines);
-      if (format == null && sample.size() == CorpusFormat.DETECTION_LINES) {
-        CorpusFormat.Detection d = CorpusFormat.detect(List.of(sample), spec.sentenceLocale());
-        format = d.format();
-        detection = d.reason();
-      }
-      if (format != null) {
-        for (List<String> read : undecided) {
-          documents += format.documents(read, spec.sentenceLocale()).size();
-        }
-        undecided.clear();
-      }
+      blankSeparated[f] = counts.blank;
+      groups += counts.groups;
+      lineParagraphs += counts.blank ? counts.groups : counts.nonBlank;
     }
-    if (format == null) { // fewer lines than a full sample
+    String detection = null;
+    if (format == null) {
       CorpusFormat.Detection d = CorpusFormat.detect(List.of(sample), spec.sentenceLocale());
       format = d.format();
       detection = d.reason();
-      for (List<String> read : undecided) {
-        documents += format.documents(read, spec.sentenceLocale()).size();
-      }
     }
+    long documents = format == CorpusFormat.DOCUMENTS ? groups : lineParagraphs;
     if (documents == 0) {
       throw new JbertException("the corpus " + describe(spec.paths(), files) + " is empty: no line holds a word");
     }
@@ -114,7 +105,7 @@ public final class PretrainingCorpus {
     CorpusSpec resolved = new CorpusSpec(absolute(spec.paths()), format.cliName(), spec.locale(),
         absolute(spec.valid()), share);
     return new PretrainingCorpus(resolved, detection, null, null,
-        new Documents(files, format, spec.sentenceLocale(), (int) documents, share), valid,
+        new Documents(files, blankSeparated, format, spec.sentenceLocale(), (int) documents, share), valid,
         HexFormat.of().formatHex(sha.digest()));
   }
 
@@ -122,19 +113,40 @@ public final class PretrainingCorpus {
    * The documents of the text files, read afresh on every pass (a file's lines at a time), with a share of them held
    * out for validation: {@code floor(n * share)} documents spread evenly, the last of each run of 1/share.
    */
-  private record Documents(List<Path> files, CorpusFormat format, Locale locale, int count, double share) {
+  private record Documents(List<Path> files, boolean[] blankSeparated, CorpusFormat format, Locale locale, int count,
+      double share) {
     int heldOut() {
       return new HoldOut(count, share).count();
     }
 
     /** Calls {@code training} with each training document and {@code held} with each held-out one, in order. */
-    void forEach(Consumer<List<String>> training, Consumer<List<String>> held) {
+    void forEach(Consumer<CorpusFormat.Document> training, Consumer<CorpusFormat.Document> held) {
       HoldOut rule = new HoldOut(count, share);
-      for (Path file : files) {
-        List<String> lines = new ArrayList<>();
-        TextFiles.forEachLine(file, lines::add);
-        for (List<String> document : format.documents(lines, locale)) {
-          (rule.next() ? held : training).accept(document);
+      for (int f = 0; f < files.size(); f++) {
+        CorpusFormat.Splitter splitter = format.splitter(locale, blankSeparated[f],
+            document -> (rule.next() ? held : training).accept(document));
+        TextFiles.forEachLine(files.get(f), splitter::line);
+        splitter.end();
+      }
+    }
+  }
+
+  /** What counts a file's documents without keeping its lines (see {@link CorpusFormat#splitter}). */
+  private static final class LineCounts {
+    boolean blank;
+    long nonBlank;
+    long groups;
+    private boolean inGroup;
+
+    void add(String line) {
+      if (line.isBlank()) {
+        blank = true;
+        inGroup = false;
+      } else {
+        nonBlank++;
+        if (!inGroup) {
+          groups++;
+          inGroup = true;
         }
       }
     }
@@ -335,7 +347,7 @@ public final class PretrainingCorpus {
     if (wikitext != null) {
       wikitext.forEachTrainLine(trainer::add);
     } else {
-      train.forEach(document -> document.forEach(trainer::add), held -> { });
+      train.forEach(document -> document.sentences().forEach(trainer::add), held -> { });
     }
     return trainer.train();
   }
@@ -349,7 +361,7 @@ public final class PretrainingCorpus {
     List<List<String>> documents = valid;
     if (documents == null) {
       List<List<String>> held = new ArrayList<>();
-      train.forEach(document -> { }, held::add);
+      train.forEach(document -> { }, document -> held.add(document.sentences()));
       documents = held;
     }
     return documents.isEmpty() ? Optional.empty()

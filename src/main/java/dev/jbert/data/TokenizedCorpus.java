@@ -61,7 +61,7 @@ final class TokenizedCorpus {
   /** Documents of sentences as {@code tokenizer}'s ids (null or d2l's words: table numbers), as {@link #ofDocuments}. */
   static TokenizedCorpus ofDocuments(List<List<String>> documents, Tokenizer tokenizer) {
     Builder b = new Builder(tokenizer, Ints.Writer.inMemory());
-    documents.forEach(b::document);
+    documents.forEach(d -> b.document(d));
     return b.finish();
   }
 
@@ -117,7 +117,7 @@ final class TokenizedCorpus {
   private record Chunk(TokenTable table, int[] counts, List<int[][]> paragraphs) {}
 
   /** One line or one document of a batch. */
-  private record Item(String line, List<String> document) {}
+  private record Item(String line, CorpusFormat.Document document) {}
 
   /** Takes text in order, tokenizes it a batch at a time and writes the tokens out. */
   static final class Builder {
@@ -153,11 +153,12 @@ final class TokenizedCorpus {
 
     /** A document of sentences. */
     void document(List<String> document) {
-      long chars = 0;
-      for (String sentence : document) {
-        chars += sentence.length();
-      }
-      add(new Item(null, document), chars);
+      document(CorpusFormat.Document.of(document));
+    }
+
+    /** A document; a paragraph's sentences are found on the thread that tokenizes it. */
+    void document(CorpusFormat.Document document) {
+      add(new Item(null, document), document.chars());
     }
 
     private void add(Item item, long chars) {
@@ -214,7 +215,7 @@ final class TokenizedCorpus {
       if (tokenizer == null) {
         LineTokenizer words = new LineTokenizer();
         for (Item item : items) {
-          int[][] p = item.line != null ? words.line(item.line) : words.document(item.document);
+          int[][] p = item.line != null ? words.line(item.line) : words.document(item.document.sentences());
           if (p != null) {
             paragraphs.add(p);
           }
@@ -224,7 +225,8 @@ final class TokenizedCorpus {
       for (Item item : items) {
         int[][] p = item.line != null
             ? Paragraphs.sentences(item.line).stream().map(tokenizer::encode).toArray(int[][]::new)
-            : item.document.stream().map(tokenizer::encode).filter(ids -> ids.length > 0).toArray(int[][]::new);
+            : item.document.sentences().stream().map(tokenizer::encode).filter(ids -> ids.length > 0)
+                .toArray(int[][]::new);
         if (p.length > 0) {
           paragraphs.add(p);
         }

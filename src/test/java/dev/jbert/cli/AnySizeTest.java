@@ -49,6 +49,27 @@ class AnySizeTest {
     assertThat(again.get("mean_mlm_preds")).isEqualTo(stats.get("mean_mlm_preds"));
   }
 
+  /**
+   * One text file of 43 MB, read as prose in a 40 MB heap: its lines are split into documents as they come. The
+   * statistics are those the file gave when it was read whole into a 3 GB heap (jbert at 167725e, {@code data --format
+   * text --cache none}).
+   */
+  @Test
+  void oneTextFileLargerThanTheHeapIsReadALineAtATime(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("notes.txt"); // prose: WikiText-2's lines as blank-line separated paragraphs
+    assertThat(repeatTrainingText(file, COPIES)).isEqualTo(COPIES * 10_827_302L);
+    ChildJvm.Result built = ChildJvm.run(JbertCli.class, List.of("-Xmx40m", "-XX:+UseSerialGC"), dir, Map.of(), 300,
+        "data", "--data", file.toString(), "--format", "text", "--cache", dir.resolve("cache").toString(), "--json");
+    assertThat(built.exitCode()).as(built.stderr()).isZero();
+    JsonNode stats = new ObjectMapper().readTree(built.stdout());
+    assertThat(stats.get("documents").asInt()).isEqualTo(46167);
+    assertThat(stats.get("valid_documents").asInt()).isEqualTo(466);
+    assertThat(stats.get("sentences").asInt()).isEqualTo(316955);
+    assertThat(stats.get("tokens").asLong()).isEqualTo(8135809);
+    assertThat(stats.get("examples").asInt()).isEqualTo(207446);
+    assertThat(stats.get("vocab_size").asInt()).isEqualTo(28917);
+  }
+
   /** WikiText-2's training file {@code copies} times over, as one file; its size. */
   static long repeatTrainingText(Path target, int copies) throws IOException {
     try (ZipFile zip = new ZipFile(TestData.sharedZip().toFile());
