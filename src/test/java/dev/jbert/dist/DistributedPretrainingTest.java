@@ -171,22 +171,42 @@ class DistributedPretrainingTest {
     }
   }
 
-  @Test
-  void ctrlCOnTheLauncherStopsEveryRankAtOneStepAndTheRunResumesInOneProcess(@TempDir Path tmp) throws Exception {
-    Path data = corpus(tmp);
-    Path run = tmp.resolve("run");
+  /** Starts the launcher of a 2-process run (stdout and stderr to out.txt and err.txt) and waits for its 3rd step. */
+  private static Process launchAndWaitFor3Steps(Path tmp, Path run, String... more) throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-cp", System.getProperty("java.class.path"), JbertCli.class.getName()));
-    command.addAll(pretrain(data, run, 1_000_000, "--nproc-per-node", "2"));
+    List<String> args = new ArrayList<>(List.of("--nproc-per-node", "2"));
+    args.addAll(List.of(more));
+    command.addAll(pretrain(corpus(tmp), run, 1_000_000, args.toArray(String[]::new)));
     Process launcher = new ProcessBuilder(command).directory(tmp.toFile())
         .redirectOutput(tmp.resolve("out.txt").toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
-    try {
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-      while (rows(run.resolve(RunFolder.METRICS)) < 3) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (rows(run.resolve(RunFolder.METRICS)) < 3) {
+      if (!launcher.isAlive() || System.nanoTime() > until) {
+        launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+        launcher.destroyForcibly();
         assertThat(launcher.isAlive()).as("the launcher runs: %s", Files.readString(tmp.resolve("err.txt"))).isTrue();
         assertThat(System.nanoTime()).as("3 steps within 180 s").isLessThan(until);
-        Thread.sleep(50);
       }
+      Thread.sleep(50);
+    }
+    return launcher;
+  }
+
+  /** Continues the run in this process up to {@code steps}: the batch is global, so any number of processes may. */
+  private static void resumeInOneProcess(Path run, int steps) throws Exception {
+    StringWriter resumed = new StringWriter();
+    int code = JbertCli.execute(new String[] {"pretrain", "--resume", run.toString(), "--steps",
+        Integer.toString(steps)}, new PrintWriter(new StringWriter()), new PrintWriter(resumed));
+    assertThat(code).as(resumed.toString()).isZero();
+    assertThat(rows(run.resolve(RunFolder.METRICS))).isEqualTo(steps);
+  }
+
+  @Test
+  void ctrlCOnTheLauncherStopsEveryRankAtOneStepAndTheRunResumesInOneProcess(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("run");
+    Process launcher = launchAndWaitFor3Steps(tmp, run);
+    try {
       List<ProcessHandle> workers = launcher.descendants().toList();
       assertThat(workers).hasSize(2);
       new ProcessBuilder("kill", "-INT", Long.toString(launcher.pid())).start().waitFor();
@@ -202,11 +222,7 @@ class DistributedPretrainingTest {
       assertThat(err).contains("stopping: saving the run folder").doesNotContain("rank 1:").doesNotContain("error");
 
       // the batch is global and each example's dropout masks are keyed by its place in it: one process continues
-      StringWriter resumed = new StringWriter();
-      int code = JbertCli.execute(new String[] {"pretrain", "--resume", run.toString(), "--steps",
-          Integer.toString(step + 2)}, new PrintWriter(new StringWriter()), new PrintWriter(resumed));
-      assertThat(code).as(resumed.toString()).isZero();
-      assertThat(rows(run.resolve(RunFolder.METRICS))).isEqualTo(step + 2);
+      resumeInOneProcess(run, step + 2);
     } finally {
       launcher.descendants().forEach(ProcessHandle::destroyForcibly);
       launcher.destroyForcibly();
@@ -215,20 +231,9 @@ class DistributedPretrainingTest {
 
   @Test
   void aSecondCtrlCEndsTheLauncherAndEveryRankAtOnceLeavingTheLastCheckpoint(@TempDir Path tmp) throws Exception {
-    Path data = corpus(tmp);
     Path run = tmp.resolve("run");
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-cp", System.getProperty("java.class.path"), JbertCli.class.getName()));
-    command.addAll(pretrain(data, run, 1_000_000, "--nproc-per-node", "2", "--checkpoint-every", "1"));
-    Process launcher = new ProcessBuilder(command).directory(tmp.toFile())
-        .redirectOutput(tmp.resolve("out.txt").toFile()).redirectError(tmp.resolve("err.txt").toFile()).start();
+    Process launcher = launchAndWaitFor3Steps(tmp, run, "--checkpoint-every", "1");
     try {
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-      while (rows(run.resolve(RunFolder.METRICS)) < 3) {
-        assertThat(launcher.isAlive()).as("the launcher runs: %s", Files.readString(tmp.resolve("err.txt"))).isTrue();
-        assertThat(System.nanoTime()).as("3 steps within 180 s").isLessThan(until);
-        Thread.sleep(50);
-      }
       List<ProcessHandle> workers = launcher.descendants().toList();
       assertThat(workers).hasSize(2);
       new ProcessBuilder("kill", "-INT", Long.toString(launcher.pid())).start().waitFor();
@@ -245,11 +250,7 @@ class DistributedPretrainingTest {
       // the last checkpoint is whole (written under a temporary name, renamed), and the run goes on from it
       int step = Integer.parseInt(SafeTensors.readMetadata(run.resolve(RunFolder.CHECKPOINT)).get("step"));
       assertThat(step).isGreaterThanOrEqualTo(2);
-      StringWriter resumed = new StringWriter();
-      int code = JbertCli.execute(new String[] {"pretrain", "--resume", run.toString(), "--steps",
-          Integer.toString(step + 1)}, new PrintWriter(new StringWriter()), new PrintWriter(resumed));
-      assertThat(code).as(resumed.toString()).isZero();
-      assertThat(rows(run.resolve(RunFolder.METRICS))).isEqualTo(step + 1);
+      resumeInOneProcess(run, step + 1);
     } finally {
       launcher.descendants().forEach(ProcessHandle::destroyForcibly);
       launcher.destroyForcibly();
