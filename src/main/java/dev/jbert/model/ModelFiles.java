@@ -56,7 +56,7 @@ public final class ModelFiles {
   public static BertModel load(Path dir, String device) {
     BertConfig config = config(dir);
     try (PointerScope scratch = new PointerScope()) {
-      return fromWeights(config, device, weights(dir, device), dir);
+      return fromWeights(config, device, weights(dir, config, device), dir);
     }
   }
 
@@ -97,9 +97,10 @@ public final class ModelFiles {
 
   /**
    * The weights of the model folder {@code dir} on {@code device}, under jbert's names (a Hugging Face folder's
-   * converted by {@link HfFormat#fromHf}), in the caller's pointer scope.
+   * converted by {@link HfFormat#fromHf}, the heads it lacks for {@code config} newly initialised), in the caller's
+   * pointer scope.
    */
-  public static Map<String, Tensor> weights(Path dir, String device) {
+  public static Map<String, Tensor> weights(Path dir, BertConfig config, String device) {
     Path weightsFile = dir.resolve(WEIGHTS);
     boolean hf = HfFormat.isHfFolder(dir);
     if (!Files.isRegularFile(weightsFile)) {
@@ -112,7 +113,6 @@ public final class ModelFiles {
       return SafeTensors.read(weightsFile, device);
     }
     Map<String, Tensor> weights = new java.util.LinkedHashMap<>(HfFormat.fromHf(SafeTensors.read(weightsFile, device)));
-    BertConfig config = config(dir);
     weights.putAll(HfBertModel.initialised(config, HfFormat.missingHeads(weights.keySet(), config), device));
     return weights;
   }

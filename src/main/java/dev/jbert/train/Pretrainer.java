@@ -109,7 +109,7 @@ public final class Pretrainer {
         model = BertModel.fromParameters(config.model(), device, from.weights());
       } else if (config.init() != null) { // --init: the folder's weights, in this run's config (its dropout)
         Path init = Path.of(config.init());
-        model = ModelFiles.fromWeights(config.model(), device, ModelFiles.weights(init, device), init);
+        model = ModelFiles.fromWeights(config.model(), device, ModelFiles.weights(init, config.model(), device), init);
       } else {
         model = BertModel.create(config.model(), ScalarType.Float, device, cfg.seed());
       }

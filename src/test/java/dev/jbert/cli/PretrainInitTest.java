@@ -4,9 +4,9 @@ import static dev.jbert.cli.CliRun.assertOneLineError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.jbert.HubFolders;
 import dev.jbert.Json;
 import dev.jbert.encode.TinyModel;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,14 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 class PretrainInitTest {
   private static final String[] SMALL = {"--batch-size", "8", "--max-len", "32", "--devices", "cpu",
       "--eval-every", "0"};
-
-  static Path hub() {
-    try {
-      return Path.of(PretrainInitTest.class.getResource("/golden/hub_bert").toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   /** 30 paragraphs of prose over the folder's words, blank-line separated, as a user's text file. */
   static Path corpus(Path dir) throws Exception {
@@ -60,21 +52,21 @@ class PretrainInitTest {
     Path texts = corpus(tmp.resolve("texts"));
     Path run = tmp.resolve("run");
     // lr 1e-30: a step moves no weight by a float32 ulp, so the run holds exactly the folder's weights
-    CliRun r = pretrain("--init", hub().toString(), "--data", texts.toString(), "--steps", "1", "--lr", "1e-30",
+    CliRun r = pretrain("--init", HubFolders.hubBert().toString(), "--data", texts.toString(), "--steps", "1", "--lr", "1e-30",
         "--out", run.toString());
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.err()).contains("tokenizer: wordpiece, vocabulary " + hub())
-        .contains("model: the weights of " + hub());
+    assertThat(r.err()).contains("tokenizer: wordpiece, vocabulary " + HubFolders.hubBert())
+        .contains("model: the weights of " + HubFolders.hubBert());
     JsonNode config = Json.mapper().readTree(run.resolve("config.json").toFile());
     assertThat(config.at("/model/arch").asText()).isEqualTo("bert");
     assertThat(config.at("/model/vocab_size").asInt()).isEqualTo(138);
     assertThat(config.at("/model/hidden").asInt()).isEqualTo(16);
     assertThat(config.at("/model/max_positions").asInt()).isEqualTo(40);
-    assertThat(config.at("/init").asText()).isEqualTo(hub().toString());
+    assertThat(config.at("/init").asText()).isEqualTo(HubFolders.hubBert().toString());
     assertThat(config.at("/data/tokenizer/kind").asText()).isEqualTo("wordpiece");
     assertThat(config.at("/train/optimizer").asText()).isEqualTo("adamw"); // BERT's recipe, not d2l's
     assertThat(config.at("/train/schedule").asText()).isEqualTo("linear");
-    assertThat(Files.readAllLines(run.resolve("vocab.txt"))).isEqualTo(Files.readAllLines(hub().resolve("vocab.txt")));
+    assertThat(Files.readAllLines(run.resolve("vocab.txt"))).isEqualTo(Files.readAllLines(HubFolders.hubBert().resolve("vocab.txt")));
 
     // the run, and the run exported back to Hugging Face's layout, encode as the folder it started from
     Path hf = tmp.resolve("hf");
@@ -83,7 +75,7 @@ class PretrainInitTest {
     for (String[] command : new String[][] {
         {"encode", "A crane driver lifted steel.", "--pair", "The birds flew.", "--json"},
         {"fill-mask", "The crane [MASK] over the river.", "--json"}}) {
-      CliRun fromHub = CliRun.run(with(command, hub()));
+      CliRun fromHub = CliRun.run(with(command, HubFolders.hubBert()));
       assertThat(fromHub.code()).as(fromHub.err()).isZero();
       assertThat(CliRun.run(with(command, run)).out()).as(command[0] + " run").isEqualTo(fromHub.out());
       assertThat(CliRun.run(with(command, hf)).out()).as(command[0] + " export").isEqualTo(fromHub.out());
@@ -94,22 +86,22 @@ class PretrainInitTest {
   void theContinuedRunLearnsAndResumesFromItsCheckpointWithoutTheFolder(@TempDir Path tmp) throws Exception {
     Path texts = corpus(tmp.resolve("texts"));
     Path run = tmp.resolve("run");
-    CliRun r = pretrain("--init", hub().toString(), "--data", texts.toString(), "--steps", "2", "--lr", "1e-3",
+    CliRun r = pretrain("--init", HubFolders.hubBert().toString(), "--data", texts.toString(), "--steps", "2", "--lr", "1e-3",
         "--out", run.toString());
     assertThat(r.code()).as(r.err()).isZero();
-    CliRun before = CliRun.run("encode", "The crane flew.", "--model", hub().toString(), "--json");
+    CliRun before = CliRun.run("encode", "The crane flew.", "--model", HubFolders.hubBert().toString(), "--json");
     CliRun after = CliRun.run("encode", "The crane flew.", "--model", run.toString(), "--json");
     assertThat(after.out()).isNotEqualTo(before.out()); // trained: the weights moved
     CliRun resumed = CliRun.run("pretrain", "--resume", run.toString(), "--steps", "3");
     assertThat(resumed.code()).as(resumed.err()).isZero();
     assertThat(Files.readAllLines(run.resolve("metrics.csv"))).hasSize(4); // header + 3 steps
-    assertOneLineError(CliRun.run("pretrain", "--resume", run.toString(), "--steps", "4", "--init", hub().toString()),
+    assertOneLineError(CliRun.run("pretrain", "--resume", run.toString(), "--steps", "4", "--init", HubFolders.hubBert().toString()),
         "--init cannot change when a run is resumed");
   }
 
   @Test
   void anEncoderOnlyCheckpointIsContinuedWithNewHeadsAndSaysSo(@TempDir Path tmp) throws Exception {
-    Path encoderOnly = dev.jbert.HubFolders.encoderOnly(tmp.resolve("encoder-only"));
+    Path encoderOnly = HubFolders.encoderOnly(tmp.resolve("encoder-only"));
     String note = "note: " + encoderOnly + " has no MLM head, NSP head (a checkpoint of the encoder alone): newly"
         + " initialised, so their outputs are untrained; the encoder's vectors are the model's";
     CliRun encode = CliRun.run("encode", "The crane flew.", "--model", encoderOnly.toString());
@@ -125,7 +117,7 @@ class PretrainInitTest {
   @Test
   void whatDoesNotFitTheInitModelIsOneLineBeforeAnyDataIsRead(@TempDir Path tmp) throws Exception {
     Path texts = corpus(tmp.resolve("texts"));
-    String hub = hub().toString();
+    String hub = HubFolders.hubBert().toString();
     String data = texts.toString();
     Path out = tmp.resolve("run");
     assertOneLineError(pretrain("--init", hub, "--data", data, "--preset", "bert-mini", "--hidden", "32",

@@ -50,7 +50,7 @@ class HubBertTest {
 
   @BeforeAll
   static void load() {
-    bert = Bert.load(golden("hub_bert"));
+    bert = Bert.load(HubFolders.hubBert());
     scope = new PointerScope();
     expected = SafeTensors.read(golden("hub_bert_forward.safetensors"), "cpu");
   }
@@ -117,7 +117,7 @@ class HubBertTest {
   @Test
   void aFolderSavedByTransformers5WithTokenizerJsonAloneGivesTheSameTokens(@TempDir Path dir) throws IOException {
     for (String name : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
-      Files.copy(golden("hub_bert/" + name), dir.resolve(name));
+      Files.copy(HubFolders.hubBert().resolve(name), dir.resolve(name));
     }
     try (Bert fromJson = Bert.load(dir)) {
       assertThat(fromJson.vocab().tokens()).isEqualTo(bert.vocab().tokens());
@@ -130,7 +130,7 @@ class HubBertTest {
   @Test
   void anEncoderOnlyCheckpointEncodesAsTheWholeModelWithNewHeads(@TempDir Path dir) {
     Path encoderOnly = HubFolders.encoderOnly(dir.resolve("encoder-only"));
-    assertThat(ModelFiles.missingHeads(hubBertFolder())).isEmpty();
+    assertThat(ModelFiles.missingHeads(HubFolders.hubBert())).isEmpty();
     assertThat(ModelFiles.missingHeads(encoderOnly)).containsExactly("cls.predictions.bias",
         "cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias",
         "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias",
@@ -148,10 +148,6 @@ class HubBertTest {
         assertThat(again.nextSentence("a", "b")).isEqualTo(encoder.nextSentence("a", "b"));
       }
     }
-  }
-
-  private static Path hubBertFolder() {
-    return HubFolders.hubBert();
   }
 
   private static double[] softmax(double[] x) {
